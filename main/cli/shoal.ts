@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// `shoal <command>`: the engine without Electron. Each command lives in commands/<name>.ts and
+// exports `run(argv): Promise<number>` (the exit code).
+import { EngineError } from '../engine/errors.ts'
+
+type Command = { run: (argv: string[]) => Promise<number>; summary: string }
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  seed: () => import('./commands/seed.ts'),
+  get: () => import('./commands/get.ts'),
+  create: () => import('./commands/create.ts'),
+  nat: () => import('./commands/nat.ts'),
+  serve: () => import('./commands/serve.ts')
+}
+
+const USAGE = `usage: shoal <command> [options]
+
+  seed <path...>      share files or folders; prints the magnet URI, seeds until Ctrl+C
+  get <source>        download a magnet URI, .torrent file or info hash
+  create <path>       write a .torrent file
+  nat                 show port mapping, NAT type and reachability
+  serve               run the engine with the web UI on http://127.0.0.1
+
+Run 'shoal <command> --help' for a command's options.`
+
+async function main (): Promise<number> {
+  const [name, ...rest] = process.argv.slice(2)
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(USAGE)
+    return name ? 0 : 2
+  }
+  const load = COMMANDS[name]
+  if (!load) {
+    console.error(`shoal: unknown command '${name}'\n\n${USAGE}`)
+    return 2
+  }
+  const command = await load()
+  return command.run(rest)
+}
+
+main().then((code) => { process.exitCode = code }, (err: unknown) => {
+  const message = err instanceof EngineError ? err.message : (err instanceof Error ? err.message : String(err))
+  console.error(`shoal: ${message}`)
+  if (process.env.SHOAL_DEBUG) console.error(err)
+  process.exitCode = 1
+})
