@@ -26,7 +26,7 @@ export default tseslint.config(
     }
   },
   {
-    files: ['main/engine/**', 'main/nat/**', 'main/cli/**', 'main/server/**', 'main/contract/**', 'main/store/**'],
+    files: ['main/engine/**', 'main/nat/**', 'main/cli/**', 'main/server/**', 'main/contract/**', 'main/store/**', 'main/host/**'],
     rules: { 'no-restricted-imports': ['error', plainNode] }
   },
   {

@@ -11,7 +11,7 @@ const root = resolve(dirname(new URL(import.meta.url).pathname), '..')
 const rel = (p) => relative(root, p).split(sep).join('/')
 
 /** Folders that must run in plain Node: no electron, no electron-store, nothing from the shell. */
-const PLAIN = ['main/engine/', 'main/nat/', 'main/cli/', 'main/server/', 'main/contract/', 'main/store/']
+const PLAIN = ['main/engine/', 'main/nat/', 'main/cli/', 'main/server/', 'main/contract/', 'main/store/', 'main/host/']
 /** Entry points of the CLI and headless server: their whole import graph must stay plain. */
 const PLAIN_ENTRIES = ['main/cli/shoal.ts']
 const ELECTRON_ONLY = new Set(['electron', 'electron-store'])
