@@ -303,3 +303,10 @@ export interface ShoalApi {
 /** IPC channel names, derived from the contract (the preload's allowlist). */
 export const IPC_CALL_CHANNEL = 'shoal:call'
 export const IPC_EVENT_CHANNEL = 'shoal:event'
+
+/** What the preload exposes as `window.shoal` in the desktop app. */
+export interface DesktopBridge extends ShoalApi {
+  /** The file-system path of a dropped or picked File (Electron's webUtils.getPathForFile). */
+  pathForFile(file: Blob): string
+}
+export const PRELOAD_GLOBAL = 'shoal'
