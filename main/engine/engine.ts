@@ -60,6 +60,8 @@ export interface EngineOptions {
   tracker?: boolean
   /** Milliseconds between change batches (the UI's refresh); default 500. */
   tickMs?: number
+  /** false: load stored torrents but start none (the CLI runs only the torrent it was asked for). */
+  autoStart?: boolean
 }
 
 export type EngineEvents = {
@@ -119,7 +121,9 @@ export class Engine extends EventEmitter<EngineEvents> {
     engine.tickTimer.unref()
     engine.flushTimer = setInterval(() => { void engine.flushResume() }, RESUME_FLUSH_MS)
     engine.flushTimer.unref()
-    await Promise.all([...engine.live.values()].filter((l) => !l.rec.paused && !l.rec.error).map((l) => engine.start(l)))
+    if (opts.autoStart !== false) {
+      await Promise.all([...engine.live.values()].filter((l) => !l.rec.paused && !l.rec.error).map((l) => engine.start(l)))
+    }
     return engine
   }
 
@@ -193,7 +197,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     const input = await this.parseSource(source)
     const existing = this.live.get(input.infoHash)
     if (existing) {
-      throw new EngineError('DUPLICATE', `"${existing.rec.name}" is already in your list.`)
+      throw new EngineError('DUPLICATE', `"${existing.rec.name}" is already in your list.`, { infoHash: existing.rec.infoHash })
     }
     const savePath = resolve(options.savePath ?? this.settings.downloadPath)
     await ensureWritableDir(savePath)
@@ -272,7 +276,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     }
     const existing = this.live.get(built.infoHash)
     if (existing) {
-      const e = new EngineError('DUPLICATE', `"${existing.rec.name}" is already shared: the same files give the same torrent.`)
+      const e = new EngineError('DUPLICATE', `"${existing.rec.name}" is already shared: the same files give the same torrent.`, { infoHash: built.infoHash })
       report({ name: built.name, phase: 'error', hashedBytes: built.length, totalBytes: built.length, infoHash: built.infoHash, error: e.message })
       throw e
     }
@@ -537,6 +541,10 @@ export class Engine extends EventEmitter<EngineEvents> {
     const l = this.get(infoHash)
     if (!l.rec.torrentFile) throw new EngineError('UNSUPPORTED', 'The torrent has no metadata yet, so there is no .torrent to export.')
     return { name: `${l.rec.name}.torrent`, bytes: Buffer.from(l.rec.torrentFile, 'base64') }
+  }
+
+  has (infoHash: string): boolean {
+    return this.live.has(infoHash.toLowerCase())
   }
 
   addPeer (infoHash: string, addr: string): void {

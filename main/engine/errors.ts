@@ -3,10 +3,13 @@ import type { ErrorCode, BridgeError } from '../contract/contract.ts'
 /** Every failure the engine reports to a user: a code for programs, a sentence for people. */
 export class EngineError extends Error {
   readonly code: ErrorCode
-  constructor (code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
+  /** The torrent concerned, when there is one (e.g. the existing one for DUPLICATE). */
+  readonly infoHash: string | null
+  constructor (code: ErrorCode, message: string, options?: { cause?: unknown; infoHash?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
     this.name = 'EngineError'
     this.code = code
+    this.infoHash = options?.infoHash ?? null
   }
 
   toBridge (): BridgeError {
