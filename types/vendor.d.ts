@@ -84,6 +84,7 @@ declare module 'webtorrent' {
     downloadSpeed(): number
     uploadSpeed(): number
     peerPieces: WtBitfield
+    destroyed: boolean
     readonly _encryptionMethod?: number
     destroy(): void
   }

@@ -20,6 +20,7 @@ import { captureResume, planRestore, setBit, bitfieldBytes, type DiskFile, type 
 import { bitfieldBase64, fileSnapshots, peerSnapshots, verifiedBytesIn } from './snapshots.ts'
 import { mappedPathStore } from './mapped-path-store.ts'
 import { defaultSettings } from './settings.ts'
+import { advertisePeers } from './pex.ts'
 
 export interface TorrentRecord {
   infoHash: string
@@ -374,6 +375,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     wt.on('error', (err: Error) => this.fail(l, toEngineError(err)))
     wt.on('warning', (err: Error) => this.onTrackerWarning(l, err))
     wt.on('ready', () => this.watchTrackers(l, wt))
+    if (this.settings.pex) advertisePeers(wt)
     const addPeers = () => { for (const p of rec.peers) wt.addPeer(p) }
     if (wt.infoHash) addPeers()
     else wt.once('infoHash', addPeers)
