@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events'
 import type { NatStatus, PortMapping } from '../contract/contract.ts'
 import { defaultGateway, NatPmpGateway } from './natpmp.ts'
-import { UpnpGateway, type Protocol } from './upnp.ts'
+import { CONFLICT_IN_MAPPING_ENTRY, UpnpError, UpnpGateway, type Protocol } from './upnp.ts'
 import { errorMessage } from './with-timeout.ts'
 
 export interface PortMapperOptions {
@@ -92,10 +92,28 @@ export class PortMapper extends EventEmitter<{ changed: [MapperState] }> {
       : this.pmp?.deleteMapping(m.protocol, m.internalPort)))
   }
 
-  private async mapAll (method: PortMapping['method']): Promise<PortMapping[]> {
+  /**
+   * Maps TCP and UDP on one external port: the same as ours when free. When the router says the
+   * port belongs to another host (a stale mapping to our old address after a network change, which
+   * secure-mode routers will not let us delete), a few random high ports are tried instead.
+   */
+  private async mapAll (method: PortMapping['method'], external = this.opts.port): Promise<PortMapping[]> {
+    const candidates = [external, ...Array.from({ length: 3 }, () => 49152 + Math.floor(Math.random() * 16000))]
+    for (const [i, candidate] of candidates.entries()) {
+      try {
+        return await this.mapBoth(method, candidate)
+      } catch (err) {
+        const conflict = err instanceof UpnpError && err.upnpCode === CONFLICT_IN_MAPPING_ENTRY
+        if (!conflict || i === candidates.length - 1) throw err
+      }
+    }
+    return []
+  }
+
+  private async mapBoth (method: PortMapping['method'], external: number): Promise<PortMapping[]> {
     const out: PortMapping[] = []
     try {
-      for (const protocol of PROTOCOLS) out.push(await this.mapOne(method, protocol))
+      for (const protocol of PROTOCOLS) out.push(await this.mapOne(method, protocol, external))
     } catch (err) {
       // Half a mapping is no use and would linger: take back what was made.
       await this.release(out)
@@ -109,12 +127,13 @@ export class PortMapper extends EventEmitter<{ changed: [MapperState] }> {
     return out
   }
 
-  private async mapOne (method: PortMapping['method'], protocol: Protocol): Promise<PortMapping> {
+  private async mapOne (method: PortMapping['method'], protocol: Protocol, external: number): Promise<PortMapping> {
     const { port, leaseSeconds } = this.opts
     if (method === 'upnp') {
-      const granted = await this.upnp!.addMapping(protocol, port, leaseSeconds, this.opts.description ?? 'Shoal')
-      return { protocol, internalPort: port, externalPort: port, method, expiresAt: granted > 0 ? Date.now() + granted * 1000 : null }
+      const granted = await this.upnp!.addMapping(protocol, external, port, leaseSeconds, this.opts.description ?? 'Shoal')
+      return { protocol, internalPort: port, externalPort: external, method, expiresAt: granted > 0 ? Date.now() + granted * 1000 : null }
     }
+    // NAT-PMP picks another external port by itself when ours is taken.
     const r = await this.pmp!.addMapping(protocol, port, leaseSeconds)
     return { protocol, internalPort: port, externalPort: r.externalPort, method, expiresAt: Date.now() + r.leaseSeconds * 1000 }
   }
@@ -133,7 +152,8 @@ export class PortMapper extends EventEmitter<{ changed: [MapperState] }> {
   private async renew (): Promise<void> {
     if (this.stopped) return
     try {
-      this.current.upnp.mappings = await this.mapAll(this.current.upnp.mappings[0]?.method ?? 'upnp')
+      const held = this.current.upnp.mappings[0]
+      this.current.upnp.mappings = await this.mapAll(held?.method ?? 'upnp', held?.externalPort)
       this.current.upnp.error = null
       this.scheduleRenewal()
     } catch (err) {

@@ -24,6 +24,8 @@ export class UpnpError extends Error {
 }
 
 const ONLY_PERMANENT_LEASES = 725
+/** The external port is mapped to another host (often our own previous address after a network change). */
+export const CONFLICT_IN_MAPPING_ENTRY = 718
 const CALL_TIMEOUT_MS = 5000
 
 export class UpnpGateway {
@@ -66,10 +68,10 @@ export class UpnpGateway {
     return ip && ip !== '0.0.0.0' ? ip : null
   }
 
-  /** Maps external `port` to ours; returns the lease granted (0 = permanent, for routers that allow nothing else). */
-  async addMapping (protocol: Protocol, port: number, leaseSeconds: number, description: string): Promise<number> {
+  /** Maps `externalPort` to our `internalPort`; returns the lease granted (0 = permanent, for routers that allow nothing else). */
+  async addMapping (protocol: Protocol, externalPort: number, internalPort: number, leaseSeconds: number, description: string): Promise<number> {
     const add = (lease: number): Promise<unknown> => this.run('AddPortMapping', [
-      ['NewRemoteHost', ''], ['NewExternalPort', port], ['NewProtocol', protocol], ['NewInternalPort', port],
+      ['NewRemoteHost', ''], ['NewExternalPort', externalPort], ['NewProtocol', protocol], ['NewInternalPort', internalPort],
       ['NewInternalClient', this.localAddress], ['NewEnabled', 1], ['NewPortMappingDescription', description],
       ['NewLeaseDuration', lease]
     ])

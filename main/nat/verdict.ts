@@ -27,6 +27,11 @@ export function verdictOf (f: NatFacts): Verdict {
   if (routerWan && publicIp && routerWan !== publicIp) {
     return { verdict: `Double NAT: the router's WAN address ${routerWan} is not the public address ${publicIp}; incoming connections cannot be mapped`, reachable: false }
   }
+  // miniupnpd (most routers' UPnP) answers with an empty WAN address and maps nothing when its own
+  // WAN address is private; STUN reaching the internet at the same time means another NAT is upstream.
+  if (!tcp && f.upnp.available && !f.upnp.externalAddress && publicIp) {
+    return { verdict: `Double NAT: the router's WAN address is private (it reports none and refuses to map); incoming connections cannot be mapped, public address ${publicIp} belongs to an upstream NAT`, reachable: false }
+  }
   if (tcp) {
     const external = tcp.externalPort === port ? `port ${port}` : `port ${port} (external ${tcp.externalPort})`
     return { verdict: `Reachable: ${external} mapped by ${METHOD_NAME[tcp.method]}`, reachable: true }
