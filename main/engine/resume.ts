@@ -70,7 +70,8 @@ export async function planRestore (files: DiskFile[], pieceLength: number, piece
     if (f.length === 0) return
     const was = usable ? resume!.files[i] : null
     const cur = now[i]
-    const unchanged = !!was && !!cur && was.size === cur.size && was.mtimeMs === cur.mtimeMs
+    // Whole milliseconds: copies and restores of a file (utimes, cp -p) keep no more than that.
+    const unchanged = !!was && !!cur && was.size === cur.size && Math.trunc(was.mtimeMs) === Math.trunc(cur.mtimeMs)
     if (unchanged) return
     changedFiles.push(i)
     const first = Math.floor(f.offset / pieceLength)
