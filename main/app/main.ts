@@ -127,7 +127,7 @@ async function start (): Promise<void> {
     pauseAll,
     resumeAll,
     quit: () => app.quit()
-  }, process.platform === 'darwin')
+  }, process.platform === 'darwin', !app.isPackaged)
 
   h.subscribe((event, payload) => {
     if (event === 'stats.changed') tray.update(payload as Parameters<AppTray['update']>[0])

@@ -10,7 +10,8 @@ export interface MenuActions {
   quit(): void
 }
 
-export function installMenu (actions: MenuActions, isMac: boolean): void {
+/** `developer`: reload and devtools in the View menu (unpackaged builds only). */
+export function installMenu (actions: MenuActions, isMac: boolean, developer: boolean): void {
   const file: MenuItemConstructorOptions = {
     label: 'File',
     submenu: [
@@ -30,9 +31,7 @@ export function installMenu (actions: MenuActions, isMac: boolean): void {
     {
       label: 'View',
       submenu: [
-        { role: 'reload' },
-        { role: 'toggleDevTools' },
-        { type: 'separator' },
+        ...(developer ? [{ role: 'reload' } as const, { role: 'toggleDevTools' } as const, { type: 'separator' } as const] : []),
         { role: 'resetZoom' },
         { role: 'zoomIn' },
         { role: 'zoomOut' },
