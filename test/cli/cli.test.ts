@@ -1,0 +1,83 @@
+// The built `shoal` CLI as users run it.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import bencode from 'bencode'
+import { tempDir, randomFile, sha256File } from '../helpers/fixtures.ts'
+import { runCli, runCliToEnd } from '../helpers/cli.ts'
+
+function hasBinary (name: string): boolean {
+  try { execFileSync('sh', ['-c', `command -v ${name}`]); return true } catch { return false }
+}
+function infoHashOf (file: string): string {
+  const t = bencode.decode(readFileSync(file)) as { info: unknown }
+  return createHash('sha1').update(bencode.encode(t.info)).digest('hex')
+}
+
+test('shoal create writes a .torrent with the same info hash as mktorrent, and no tracker unless asked', async (t) => {
+  if (!hasBinary('mktorrent')) return t.skip('mktorrent not installed')
+  const d = tempDir()
+  try {
+    randomFile(join(d.path, 'box', 'a.bin'), 700000)
+    randomFile(join(d.path, 'box', 'sub', 'b.bin'), 300000)
+    randomFile(join(d.path, 'box', 'a.txt'), 10)
+    const r = await runCliToEnd(['create', join(d.path, 'box'), '-o', join(d.path, 'shoal.torrent'), '--piece-length', '32768'])
+    assert.equal(r.code, 0, r.stderr)
+    execFileSync('mktorrent', ['-l', '15', '-o', join(d.path, 'mk.torrent'), join(d.path, 'box')])
+    assert.equal(infoHashOf(join(d.path, 'shoal.torrent')), infoHashOf(join(d.path, 'mk.torrent')))
+    assert.equal(r.stdout[0], infoHashOf(join(d.path, 'shoal.torrent')))
+    const decoded = bencode.decode(readFileSync(join(d.path, 'shoal.torrent'))) as Record<string, unknown>
+    assert.equal(decoded.announce, undefined, 'no tracker written')
+  } finally { d.cleanup() }
+})
+
+test('shoal seed prints the magnet first; shoal get downloads it, verifies, exits 0; a re-run is instant', async () => {
+  const d = tempDir()
+  const seed = runCli(['seed', join(d.path, 'src'), '--no-dht', '--no-lsd', '--port', '0', '--data', join(d.path, 'seed-data')])
+  try {
+    randomFile(join(d.path, 'src', 'one.bin'), 3 * 1024 * 1024)
+    randomFile(join(d.path, 'src', 'two', 'two.bin'), 1024 * 1024)
+    const started = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no magnet printed: ${seed.stderr()}`)), 30000)
+      const poll = setInterval(() => { if (seed.lines[0] && /seeding .* on port (\d+)/.test(seed.stderr())) { clearInterval(poll); clearTimeout(timer); resolve(seed.lines[0]) } }, 50)
+    })
+    assert.match(started, /^magnet:\?xt=urn:btih:[0-9a-f]{40}/)
+    const port = /on port (\d+)/.exec(seed.stderr())![1]
+    const get = ['get', started, '--out', join(d.path, 'out'), '--peer', `127.0.0.1:${port}`, '--no-dht', '--no-lsd', '--data', join(d.path, 'get-data'), '--json', '--timeout', '60']
+    const r = await runCliToEnd(get)
+    assert.equal(r.code, 0, r.stderr)
+    const last = JSON.parse(r.stdout.at(-1)!) as { type: string; path: string }
+    assert.equal(last.type, 'done')
+    assert.equal(await sha256File(join(d.path, 'out', 'src', 'one.bin')), await sha256File(join(d.path, 'src', 'one.bin')))
+    assert.equal(await sha256File(join(d.path, 'out', 'src', 'two', 'two.bin')), await sha256File(join(d.path, 'src', 'two', 'two.bin')))
+    const again = await runCliToEnd(get)
+    assert.equal(again.code, 0, again.stderr)
+    assert.equal(JSON.parse(again.stdout[0]!).progress, 1, 'the stored download is complete at once')
+  } finally {
+    seed.kill('SIGTERM')
+    assert.equal(await seed.exited, 0, 'seed exits cleanly on SIGTERM')
+    d.cleanup()
+  }
+})
+
+test('shoal get fails with a one-line reason and a non-zero exit on bad input', async () => {
+  const d = tempDir()
+  try {
+    const cases: Array<[string[], RegExp]> = [
+      [['get', 'magnet:?xt=urn:btih:123', '--out', d.path, '--data', d.path], /info hash in this magnet link is malformed/],
+      [['get', join(d.path, 'missing.torrent'), '--out', d.path, '--data', d.path], /does not exist/],
+      [['get', 'c'.repeat(40), '--data', d.path], /needs --out/],
+      [['get', 'c'.repeat(40), '--out', d.path, '--port', 'x', '--data', d.path], /--port must be a number/],
+      [['frobnicate'], /unknown command/]
+    ]
+    for (const [args, why] of cases) {
+      const r = await runCliToEnd(args, 30000)
+      assert.notEqual(r.code, 0, args.join(' '))
+      assert.match(r.stderr, why)
+      assert.equal(r.stderr.trim().split('\n')[0]!.startsWith('shoal: '), true, `one clear line: ${r.stderr}`)
+    }
+  } finally { d.cleanup() }
+})
