@@ -467,6 +467,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       await this.stop(l)
     }))
     this.saveSoon()
+    this.tick()
   }
 
   async resume (infoHashes: string[]): Promise<void> {
@@ -478,6 +479,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       await this.start(l)
     }))
     this.saveSoon()
+    this.tick()
   }
 
   async remove (infoHashes: string[], deleteData: boolean): Promise<void> {
