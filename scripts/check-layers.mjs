@@ -40,7 +40,7 @@ function importsOf (file) {
   const found = []
   const visit = (node) => {
     if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
-      let typeOnly = false
+      let typeOnly
       if (ts.isImportDeclaration(node)) {
         const c = node.importClause
         typeOnly = !!c && (c.isTypeOnly || (!c.name && !!c.namedBindings && ts.isNamedImports(c.namedBindings) &&

@@ -113,7 +113,7 @@ export function checkPathComponent (part: string, where: string): string {
   const bytes = Buffer.byteLength(part)
   if (part === '' || part === '.' || part === '..') throw unsafe(`${where} has a path part "${part}"`)
   if (/[/\\]/.test(part)) throw unsafe(`${where} has a path part containing a slash: "${part}"`)
-  if (/[\0-\x1f]/.test(part)) throw unsafe(`${where} has a path part with control characters`)
+  if ([...part].some((c) => c.charCodeAt(0) < 0x20)) throw unsafe(`${where} has a path part with control characters`)
   if (/^[a-zA-Z]:/.test(part)) throw unsafe(`${where} has a drive letter: "${part}"`)
   if (WINDOWS_DEVICE.test(part)) throw unsafe(`${where} names a device: "${part}"`)
   if (bytes > LIMITS.maxNameBytes) throw unsafe(`${where} has a name of ${bytes} bytes (the limit is ${LIMITS.maxNameBytes})`)
