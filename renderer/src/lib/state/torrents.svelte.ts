@@ -8,7 +8,9 @@ class TorrentStore {
   list = $state.raw<TorrentSummary[]>([])
   loaded = $state(false)
 
+  /** Reactive like `list`: reading it makes the caller re-run on the next batch. */
   get (infoHash: string): TorrentSummary | undefined {
+    void this.list
     return this.byHash.get(infoHash)
   }
 
