@@ -9,7 +9,7 @@ import { randomBytes, createHash } from 'node:crypto'
 import type { Browser } from 'playwright-core'
 import { tempDir, sha256File, waitFor } from '../helpers/fixtures.ts'
 import { startServe, launchBrowser, type Served } from './harness.ts'
-import { dropFiles, pasteText, row, waitForRow } from './page-helpers.ts'
+import { dropFiles, pasteText, row, waitForRow, type PageGlobals } from './page-helpers.ts'
 
 let seeder: Served
 let leecher: Served
@@ -47,7 +47,7 @@ test('drop a file, copy its magnet, download it in a second instance, pause, res
   assert.match(magnet, /^magnet:\?xt=urn:btih:[0-9a-f]{40}/)
   assert.equal(await sha256File(join(seeder.downloads, name)), sha, 'the upload is the dropped file, byte for byte')
   await a.locator('.job').getByRole('button', { name: 'Copy magnet' }).click()
-  assert.equal(await a.evaluate(() => navigator.clipboard.readText()), magnet)
+  assert.equal(await a.evaluate(() => (globalThis as unknown as PageGlobals).navigator.clipboard.readText()), magnet)
   await waitForRow(a, name, 'Seeding', '100%')
 
   // Paste in the second instance, with the seeder's loopback address as the magnet's peer hint.
