@@ -1,0 +1,68 @@
+// qbittorrent-nox in a throwaway profile, loopback only (no DHT, LSD, PEX, UPnP/NAT-PMP, trackers
+// added), driven by its Web API v2 on 127.0.0.1 with localhost auth off.
+import { mkdirSync, writeFileSync, readFileSync } from 'node:fs'
+import { join, basename } from 'node:path'
+import { waitFor } from '../../helpers/fixtures.ts'
+import { freePort } from './procs.ts'
+import type { Procs, Proc } from './procs.ts'
+
+export interface QbitTorrent { hash: string; progress: number; state: string }
+
+export class Qbit {
+  proc!: Proc
+  base = ''
+  peerPort = 0
+
+  static async start (procs: Procs, profile: string): Promise<Qbit> {
+    const q = new Qbit()
+    const webPort = await freePort()
+    q.peerPort = await freePort()
+    q.base = `http://127.0.0.1:${webPort}`
+    const confDir = join(profile, 'qBittorrent', 'config')
+    mkdirSync(confDir, { recursive: true })
+    writeFileSync(join(confDir, 'qBittorrent.conf'), [
+      '[LegalNotice]', 'Accepted=true', '',
+      '[BitTorrent]',
+      'Session\\DHTEnabled=false', 'Session\\LSDEnabled=false', 'Session\\PeXEnabled=false',
+      `Session\\Port=${q.peerPort}`, 'Session\\Interface=lo', 'Session\\InterfaceName=lo', 'Session\\InterfaceAddress=127.0.0.1',
+      'Session\\AddTrackersEnabled=false', 'Session\\AnonymousModeEnabled=false', 'Session\\QueueingSystemEnabled=false',
+      'Session\\Encryption=0', 'Session\\uTPRateLimited=false', 'Session\\BTProtocol=TCP', '',
+      '[Preferences]',
+      'Connection\\UPnP=false', 'General\\Locale=en',
+      'WebUI\\LocalHostAuth=false', `WebUI\\Port=${webPort}`, 'WebUI\\Address=127.0.0.1',
+      'WebUI\\CSRFProtection=false', 'WebUI\\HostHeaderValidation=false', 'WebUI\\UseUPnP=false', ''
+    ].join('\n'))
+    q.proc = procs.start('qbittorrent-nox', 'qbittorrent-nox', [`--profile=${profile}`, `--webui-port=${webPort}`])
+    const exited = q.proc.exited.then((c) => { throw new Error(`qbittorrent-nox exited (${c}):\n${q.proc.output()}`) })
+    await Promise.race([exited, waitFor('qbittorrent-nox Web API', async () => (await fetch(`${q.base}/api/v2/app/version`)).ok, 30000, 250)])
+    exited.catch(() => { /* reported by the waits that follow */ })
+    return q
+  }
+
+  async post (path: string, body: FormData | URLSearchParams): Promise<string> {
+    const r = await fetch(`${this.base}${path}`, { method: 'POST', body })
+    const text = await r.text()
+    if (!r.ok) throw new Error(`qBittorrent ${path}: HTTP ${r.status} ${text}`)
+    return text
+  }
+
+  async addTorrent (torrentFile: string, savePath: string): Promise<void> {
+    const form = new FormData()
+    form.append('torrents', new Blob([readFileSync(torrentFile)], { type: 'application/x-bittorrent' }), basename(torrentFile))
+    form.append('savepath', savePath)
+    form.append('skip_checking', 'false')
+    form.append('autoTMM', 'false')
+    const res = await this.post('/api/v2/torrents/add', form)
+    if (res.trim() !== 'Ok.') throw new Error(`qBittorrent refused the torrent: ${res}`)
+  }
+
+  async info (hash: string): Promise<QbitTorrent | undefined> {
+    const r = await fetch(`${this.base}/api/v2/torrents/info?hashes=${hash}`)
+    const list = await r.json() as QbitTorrent[]
+    return list[0]
+  }
+
+  async addPeer (hash: string, peer: string): Promise<void> {
+    await this.post('/api/v2/torrents/addPeers', new URLSearchParams({ hashes: hash, peers: peer }))
+  }
+}
