@@ -8,7 +8,7 @@ interface PexExtension {
   dropPeer(addr: string): void
   _sendMessage?: () => void
 }
-type PexWire = WtWire & { ut_pex?: PexExtension; peerExtendedHandshake?: { p?: number } }
+type PexWire = WtWire & { ut_pex?: PexExtension; peerExtendedHandshake?: { p?: number; m?: Record<string, number> } }
 
 /** "ip:port" where the peer accepts connections, or null when unknown (incoming, no 'p' sent). */
 function listenAddr (w: PexWire): string | null {
@@ -22,15 +22,21 @@ export function advertisePeers (t: WtTorrent): void {
   t.on('wire', (wire: PexWire) => {
     if (!wire.ut_pex) return // private torrent or PEX off
     wire.once('extended', () => {
+      // Only peers that negotiated ut_pex can take a PEX message; bittorrent-protocol throws otherwise.
+      if (!wire.peerExtendedHandshake?.m?.ut_pex) return
       const others = (t.wires as PexWire[]).filter((w) => w !== wire)
       for (const w of others) {
         const a = listenAddr(w)
         if (a) wire.ut_pex?.addPeer(a)
       }
       const mine = listenAddr(wire)
-      if (mine) for (const w of others) w.ut_pex?.addPeer(mine)
+      if (mine) for (const w of others) if (w.peerExtendedHandshake?.m?.ut_pex) w.ut_pex?.addPeer(mine)
       // ut_pex waits a full minute before its first message; a new peer benefits most now.
-      const first = setTimeout(() => { if (!wire.destroyed) wire.ut_pex?._sendMessage?.() }, 1000)
+      const first = setTimeout(() => {
+        try {
+          if (!wire.destroyed) wire.ut_pex?._sendMessage?.()
+        } catch { /* the wire closed between the check and the send */ }
+      }, 1000)
       first.unref()
       wire.once('close', () => {
         clearTimeout(first)

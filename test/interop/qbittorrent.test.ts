@@ -1,0 +1,66 @@
+// Interop with qBittorrent (qbittorrent-nox 4.5, libtorrent 2.0), both directions, loopback only,
+// SHA-256 verified. Peers are connected directly (shoal get --peer; qBittorrent's addPeers).
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { tempDir, randomFile, sha256File, waitFor } from '../helpers/fixtures.ts'
+import { Procs, hasBinary, freePort, shoalSeed, shoalGet, shoalCreate, assertRunning } from './helpers/procs.ts'
+import { Qbit } from './helpers/qbittorrent.ts'
+
+const SIZE = 12 * 1024 * 1024
+const SEEDING = new Set(['uploading', 'stalledUP', 'pausedUP', 'queuedUP', 'forcedUP'])
+
+test('qbittorrent-nox seeds, shoal get downloads (--peer)', { timeout: 150000 }, async (t) => {
+  if (!hasBinary('qbittorrent-nox')) { t.skip('qbittorrent-nox not installed'); return }
+  const dir = tempDir('shoal-interop-qbit-')
+  const procs = new Procs()
+  try {
+    const src = randomFile(join(dir.path, 'seed', 'payload.bin'), SIZE)
+    const torrent = join(dir.path, 'payload.torrent')
+    const infoHash = shoalCreate(src, torrent)
+    const qb = await Qbit.start(procs, join(dir.path, 'qbit'))
+    await qb.addTorrent(torrent, join(dir.path, 'seed'))
+    await waitFor('qBittorrent to check the file and seed', async () => {
+      const i = await qb.info(infoHash)
+      return i && i.progress === 1 && SEEDING.has(i.state)
+    }, 60000, 250)
+    const out = join(dir.path, 'out')
+    const { code, proc } = await shoalGet(procs, torrent, { out, data: join(dir.path, 'data'), port: await freePort(), peers: [`127.0.0.1:${qb.peerPort}`], timeoutS: 90 })
+    assert.equal(code, 0, `shoal get failed:\n${proc.output().split('\n').slice(-5).join('\n')}\n${procs.describe()}`)
+    assert.equal(await sha256File(join(out, 'payload.bin')), await sha256File(src))
+  } finally {
+    await procs.stopAll()
+    dir.cleanup()
+  }
+})
+
+test('shoal seed seeds, qbittorrent-nox downloads (addPeers)', { timeout: 150000 }, async (t) => {
+  if (!hasBinary('qbittorrent-nox')) { t.skip('qbittorrent-nox not installed'); return }
+  const dir = tempDir('shoal-interop-qbit-')
+  const procs = new Procs()
+  try {
+    const src = randomFile(join(dir.path, 'seed', 'payload.bin'), SIZE)
+    const torrent = join(dir.path, 'payload.torrent')
+    const infoHash = shoalCreate(src, torrent)
+    const shoalPort = await freePort()
+    const { proc: seed, magnet } = await shoalSeed(procs, src, { port: shoalPort, data: join(dir.path, 'data') })
+    assert.ok(magnet.includes(infoHash), `shoal seed's magnet ${magnet} is not for ${infoHash}`)
+    const qb = await Qbit.start(procs, join(dir.path, 'qbit'))
+    const out = join(dir.path, 'out')
+    await qb.addTorrent(torrent, out)
+    await waitFor('qBittorrent to list the torrent', () => qb.info(infoHash), 30000, 250)
+    // addPeers again every few seconds until it is connected: libtorrent drops a peer it failed to reach.
+    let lastAdd = 0
+    await waitFor('qBittorrent to download from shoal', async () => {
+      const i = await qb.info(infoHash)
+      if (i && i.progress === 1 && SEEDING.has(i.state)) return true
+      if (Date.now() - lastAdd > 5000) { lastAdd = Date.now(); await qb.addPeer(infoHash, `127.0.0.1:${shoalPort}`) }
+      return false
+    }, 90000, 250).catch((err: Error) => { throw new Error(`${err.message}\n${procs.describe()}`) })
+    assert.equal(await sha256File(join(out, 'payload.bin')), await sha256File(src))
+    assertRunning(seed)
+  } finally {
+    await procs.stopAll()
+    dir.cleanup()
+  }
+})
