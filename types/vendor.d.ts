@@ -40,12 +40,14 @@ declare module 'fs-chunk-store' {
 
 declare module 'bittorrent-tracker' {
   import type { EventEmitter } from 'node:events'
+  import type { Server as HttpServer } from 'node:http'
+  import type { Socket } from 'node:dgram'
   export class Server extends EventEmitter {
     constructor(opts?: { udp?: boolean; http?: boolean; ws?: boolean; stats?: boolean; trustProxy?: boolean; interval?: number; filter?: (infoHash: string, params: unknown, cb: (err: Error | null) => void) => void })
-    listen(port: number, hostname: string | { udp?: string; http?: string }, cb?: () => void): void
+    listen(port: number, hostname: string | { udp?: string; udp6?: string; http?: string }, cb?: () => void): void
     close(cb?: () => void): void
-    http: import('node:http').Server | null
-    udp4: import('node:dgram').Socket | null
+    http: HttpServer | null
+    udp4: Socket | null
     torrents: Record<string, { peers: { keys: string[] } }>
   }
   const Client: unknown
