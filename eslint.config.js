@@ -33,8 +33,9 @@ export default tseslint.config(
     files: ['renderer/**/*.ts', 'renderer/**/*.svelte'],
     languageOptions: { globals: { ...globals.browser } },
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [{ group: ['**/main/*', '!**/main/contract/*'], message: 'The renderer imports only the contract (types).' }],
+      // Type-only imports pass here; scripts/check-layers.mjs narrows them to the contract file.
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [{ group: ['**/main/**'], allowTypeImports: true, message: 'The renderer imports only the contract, and only its types.' }],
         paths: [{ name: 'electron', message: 'The renderer is sandboxed; use the bridge.' }]
       }]
     }

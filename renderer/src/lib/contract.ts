@@ -1,6 +1,4 @@
 // The renderer's single door to the contract: types only (scripts/check-layers.mjs enforces it).
-// eslint's path pattern cannot tell '../../../main/contract' from the rest of main/; check-layers does.
-// eslint-disable-next-line no-restricted-imports
 export type {
   BridgeError, CallArgs, CallName, CallResult, Capabilities, DesktopBridge, ErrorCode, EventName, EventPayloads,
   FilePriority, FileSnapshot, GlobalStats, Language, NatStatus, PeerSnapshot, Settings, ShareProgress, ShoalApi,
