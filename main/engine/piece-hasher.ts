@@ -18,7 +18,11 @@ export type HashWorkerMessage =
   | { type: 'progress'; bytes: number }
   | { type: 'done'; digests: Uint8Array; ok: boolean[] }
 
-const workerUrl = new URL(import.meta.url.endsWith('.ts') ? './hash-worker.ts' : './hash-worker.js', import.meta.url)
+// In a packaged app the worker script is unpacked beside the asar (electron-builder asarUnpack):
+// worker threads cannot start a script from inside an archive.
+const workerUrl = new URL(
+  new URL(import.meta.url.endsWith('.ts') ? './hash-worker.ts' : './hash-worker.js', import.meta.url).href.replace('/app.asar/', '/app.asar.unpacked/')
+)
 
 function runJob (job: HashJob, onBytes: (n: number) => void): Promise<{ digests: Uint8Array; ok: boolean[] }> {
   return new Promise((resolve, reject) => {
