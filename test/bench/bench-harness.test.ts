@@ -1,0 +1,53 @@
+// The benchmark harness runs end to end in --quick mode (16 MiB, one run, Shoal -> Shoal and one
+// anchor pair): it prints the tables and writes JSON with every figure present and positive. No
+// speed thresholds: this only checks that the harness works.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { readFileSync, existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { tempDir } from '../helpers/fixtures.ts'
+import { shoalBin } from '../interop/helpers/procs.ts'
+
+const bench = join(import.meta.dirname, 'bench.ts')
+
+test('npm run bench -- --quick prints a table and writes JSON', { timeout: 120000 }, async () => {
+  shoalBin() // a clear error if dist/ is missing
+  const dir = tempDir('shoal-bench-test-')
+  try {
+    const child = spawn(process.execPath, [bench, '--quick', '--out-dir', dir.path], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => { out += d.toString() })
+    child.stderr.on('data', (d: Buffer) => { out += d.toString() })
+    const kill = setTimeout(() => { try { process.kill(child.pid!, 'SIGTERM') } catch { /* gone */ } }, 110000)
+    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)))
+    clearTimeout(kill)
+    assert.equal(code, 0, `bench --quick exited ${code}:\n${out}`)
+    assert.match(out, /\| seeder -> downloader\s+\| MiB\/s/, out)
+    assert.match(out, /\| Shoal -> Shoal\s+\|/, out)
+    assert.match(out, /\| time to share 16 MiB/, out)
+    const jsonPath = /^JSON: (.+\.json)$/m.exec(out)?.[1]
+    assert.ok(jsonPath && existsSync(jsonPath), `no JSON path printed:\n${out}`)
+    assert.ok(jsonPath.startsWith(dir.path), jsonPath)
+    const report = JSON.parse(readFileSync(jsonPath, 'utf8'))
+    for (const k of ['startedAt', 'sizeMiB', 'runs', 'quick', 'pieceLength', 'clients', 'pairs', 'timeToShare']) assert.ok(k in report, `JSON lacks ${k}`)
+    assert.equal(report.sizeMiB, 16)
+    assert.equal(report.quick, true)
+    assert.ok(report.pairs.length >= 1)
+    assert.equal(report.pairs[0].pair, 'Shoal -> Shoal')
+    for (const p of report.pairs) {
+      assert.equal(p.runs, 1, `${p.pair} failed: ${p.errors.join('\n')}`)
+      for (const k of ['mibPerS', 'ttfbS', 'totalS', 'downloaderPeakRssMiB', 'seederPeakRssMiB']) {
+        assert.ok(typeof p[k] === 'number' && p[k] > 0, `${p.pair}: ${k} = ${p[k]}`)
+      }
+      for (const k of ['downloaderCpuS', 'seederCpuS']) assert.ok(typeof p[k] === 'number' && p[k] >= 0, `${p.pair}: ${k} = ${p[k]}`)
+      assert.ok('ratioToQbit' in p)
+    }
+    assert.ok(report.timeToShare.some((s: { tool: string }) => s.tool === 'shoal create'), 'no shoal create timing')
+    for (const s of report.timeToShare) {
+      assert.ok(s.seconds > 0 && s.peakRssMiB > 0 && s.cpuS >= 0, `time to share ${s.tool}: ${JSON.stringify(s)}`)
+    }
+  } finally {
+    dir.cleanup()
+  }
+})

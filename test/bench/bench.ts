@@ -1,0 +1,213 @@
+// `npm run bench`: throughput, time to first byte, peak RSS and CPU of each process for seeder ->
+// downloader pairs of Shoal (its CLI, as users run it), raw webtorrent and whichever of
+// qbittorrent-nox and aria2c are installed, on the same generated file over 127.0.0.1; plus time to
+// share (hash) it. Prints a table and writes .tmp/bench-<timestamp>.json.
+//   node test/bench/bench.ts [--size MiB] [--runs N] [--quick] [--only shoal,qbittorrent,aria2,webtorrent] [--out-dir DIR]
+import { parseArgs } from 'node:util'
+import { mkdirSync, statSync, writeFileSync, readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { tempDir, randomFile, sha256File } from '../helpers/fixtures.ts'
+import { Procs, startTracker, shoalBin, firstLine, freePort, hasBinary } from '../interop/helpers/procs.ts'
+import { Sampler, timed } from './measure.ts'
+import { CLIENTS, shoal } from './clients.ts'
+import type { Client, Ctx } from './clients.ts'
+import { median, pairTable, shareTable } from './report.ts'
+import type { PairResult, ShareResult, PairRun } from './report.ts'
+
+const MiB = 1024 * 1024
+const root = resolve(import.meta.dirname, '..', '..')
+
+const { values } = parseArgs({ options: { size: { type: 'string' }, runs: { type: 'string' }, quick: { type: 'boolean' }, only: { type: 'string' }, 'out-dir': { type: 'string' } } })
+const quick = !!values.quick
+const sizeMiB = Number(values.size ?? (quick ? 16 : 512))
+const runs = Number(values.runs ?? (quick ? 1 : 3))
+if (!(sizeMiB > 0) || !(runs >= 1)) throw new Error('--size and --runs must be positive numbers')
+const only = values.only ? new Set(values.only.split(',').map((s) => s.trim())) : null
+const clients = CLIENTS.filter((c) => (!only || only.has(c.name)) && c.available())
+const anchors = clients.filter((c) => c !== shoal)
+
+// Pairs: Shoal -> Shoal, then per anchor: anchor -> Shoal, Shoal -> anchor, anchor -> anchor.
+// Quick mode: Shoal -> Shoal and one anchor -> anchor (qBittorrent if installed).
+const pairs: Array<[Client, Client]> = []
+if (clients.includes(shoal)) pairs.push([shoal, shoal])
+if (quick) {
+  if (anchors[0]) pairs.push([anchors[0], anchors[0]])
+} else {
+  for (const a of anchors) {
+    if (clients.includes(shoal)) pairs.push([a, shoal], [shoal, a])
+    pairs.push([a, a])
+  }
+}
+
+/** Allocated bytes of `path` (sparse files grow as data lands), 0 if absent. */
+function allocated (path: string): number {
+  try { return statSync(path).blocks * 512 } catch { return 0 }
+}
+
+async function transfer (ctx: Ctx, seeder: Client, getter: Client, run: number): Promise<PairRun> {
+  const seeding = await seeder.seed(ctx, !!getter.needsTracker)
+  const seedSampler = new Sampler(seeding.pid)
+  const out = join(ctx.dir, `out-${seeder.name}-${getter.name}-${run}`)
+  mkdirSync(out, { recursive: true })
+  const target = join(out, 'payload.bin')
+  seedSampler.mark()
+  const t0 = performance.now()
+  const dl = await getter.get(ctx, seeding, out)
+  const getSampler = new Sampler(dl.pid)
+  let firstByte = NaN
+  const poll = setInterval(() => { if (Number.isNaN(firstByte) && allocated(target) > 0) firstByte = performance.now() }, 10)
+  try {
+    await dl.done
+    const t1 = performance.now()
+    if (Number.isNaN(firstByte)) firstByte = t1
+    const g = getSampler.stop()
+    const s = seedSampler.stop()
+    const got = await sha256File(target)
+    const want = await sha256File(ctx.src)
+    if (got !== want) throw new Error(`${seeder.name} -> ${getter.name}: the downloaded file differs from the source`)
+    return {
+      totalS: (t1 - t0) / 1000,
+      ttfbS: (firstByte - t0) / 1000,
+      // Throughput over the transfer itself (first byte to complete), so process start-up is not counted twice.
+      mibPerS: ctx.size / MiB / Math.max((t1 - firstByte) / 1000, 0.001),
+      downloader: g,
+      seeder: s
+    }
+  } finally {
+    clearInterval(poll)
+    await dl.stop()
+    await seeding.stop()
+  }
+}
+
+async function timeToShare (ctx: Ctx, pieceLength: number): Promise<ShareResult[]> {
+  const res: ShareResult[] = []
+  const outT = join(ctx.dir, 'share.torrent')
+  // mktorrent takes 2^15 .. 2^28: all three hash with the same piece length.
+  pieceLength = Math.max(pieceLength, 32768)
+  const wtTorrent = outT + '.wt'
+  const wt = timed(process.execPath, [shoalBin(), 'create', ctx.src, '-o', wtTorrent, '--piece-length', String(pieceLength)])
+  if (!wt.ok) throw new Error(`shoal create --piece-length failed:\n${wt.out}`)
+  const sh = timed(process.execPath, [shoalBin(), 'create', ctx.src, '-o', outT + '.shoal', '--piece-length', String(pieceLength)])
+  if (!sh.ok) console.log(`shoal create failed:\n${sh.out.slice(-500)}`)
+  if (sh.ok) res.push({ tool: 'shoal create', seconds: sh.wallS, peakRssMiB: sh.peakRssMiB, cpuS: sh.cpuS })
+  if (hasBinary('mktorrent')) {
+    const mk = timed('mktorrent', ['-t', '1', '-l', String(Math.log2(pieceLength)), '-o', outT + '.mk', ctx.src])
+    if (!mk.ok) console.log(`mktorrent failed:\n${mk.out.slice(-500)}`)
+    if (mk.ok) res.push({ tool: 'mktorrent -t 1', seconds: mk.wallS, peakRssMiB: mk.peakRssMiB, cpuS: mk.cpuS })
+  }
+  // Raw webtorrent: from process start to "ready" (existing data hashed and verified).
+  const procs = new Procs()
+  try {
+    const t0 = performance.now()
+    const p = procs.start('webtorrent seed', process.execPath, [join(import.meta.dirname, 'wt-runner.ts'), 'seed', wtTorrent, ctx.seedDir, String(await freePort())])
+    const s = new Sampler(p.child.pid!, 20)
+    const line = await firstLine(p, 300000)
+    const secs = (performance.now() - t0) / 1000
+    const f = s.stop()
+    if (line === 'ready') res.push({ tool: 'webtorrent seed until ready', seconds: secs, peakRssMiB: f.peakRssMiB, cpuS: f.cpuS })
+  } finally { await procs.stopAll() }
+  return res
+}
+
+async function main (): Promise<void> {
+  const started = new Date()
+  const dir = tempDir('shoal-bench-')
+  const procs = new Procs()
+  const tracker = await startTracker()
+  const onSignal = () => { void procs.stopAll().then(() => { dir.cleanup(); process.exit(130) }) }
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  try {
+    console.log(`bench: ${sizeMiB} MiB, ${runs} run(s), clients: ${clients.map((c) => c.name).join(', ')}`)
+    const seedDir = join(dir.path, 'seed')
+    const src = randomFile(join(seedDir, 'payload.bin'), Math.round(sizeMiB * MiB))
+    const torrent = join(dir.path, 'payload.torrent')
+    const torrentTr = join(dir.path, 'payload-tracker.torrent')
+    const mk = (out: string, announce?: string): string => {
+      const r = timed(process.execPath, [shoalBin(), 'create', src, '-o', out, ...(announce ? ['--announce', announce] : [])])
+      const m = /[0-9a-f]{40}/.exec(r.out)
+      if (!r.ok || !m) throw new Error(`shoal create failed:\n${r.out}`)
+      return m[0]
+    }
+    const infoHash = mk(torrent)
+    if (mk(torrentTr, tracker.announce) !== infoHash) throw new Error('the tracker .torrent has another info hash')
+    const pieceLength = pieceLengthOf(torrent)
+    const ctx: Ctx = { procs, dir: dir.path, seedDir, src, torrent, torrentTr, announce: tracker.announce, infoHash, size: Math.round(sizeMiB * MiB) }
+
+    const results: PairResult[] = []
+    for (const [s, g] of pairs) {
+      const list: PairRun[] = []
+      const errors: string[] = []
+      for (let i = 0; i < runs; i++) {
+        try {
+          list.push(await transfer(ctx, s, g, i))
+        } catch (err) {
+          errors.push((err as Error).message.split('\n').slice(0, 6).join('\n'))
+        } finally {
+          await procs.stopAll()
+        }
+      }
+      results.push(summarise(s, g, list, errors))
+      const r = results[results.length - 1]!
+      console.log(`  ${r.pair}: ${r.runs ? `${r.mibPerS.toFixed(1)} MiB/s, first byte ${r.ttfbS.toFixed(2)} s` : `failed: ${errors[0]}`}`)
+    }
+    const qq = results.find((r) => r.seeder === 'qbittorrent' && r.downloader === 'qbittorrent' && r.runs > 0)
+    for (const r of results) r.ratioToQbit = qq && r.runs > 0 ? r.mibPerS / qq.mibPerS : null
+
+    const share = await timeToShare(ctx, pieceLength)
+    const mkt = share.find((x) => x.tool.startsWith('mktorrent'))
+    for (const x of share) x.ratioToMktorrent = mkt ? x.seconds / mkt.seconds : null
+
+    console.log('')
+    console.log(pairTable(results, qq ? 'qBittorrent -> qBittorrent' : null))
+    console.log('')
+    console.log(shareTable(share, sizeMiB))
+    const report = {
+      startedAt: started.toISOString(),
+      sizeMiB, runs, quick, pieceLength,
+      clients: clients.map((c) => c.name),
+      pairs: results,
+      timeToShare: share
+    }
+    const outDir = values['out-dir'] ? resolve(values['out-dir']) : join(root, '.tmp')
+    mkdirSync(outDir, { recursive: true })
+    const jsonPath = join(outDir, `bench-${started.toISOString().replace(/[:.]/g, '-')}.json`)
+    writeFileSync(jsonPath, JSON.stringify(report, null, 2) + '\n')
+    console.log(`\nJSON: ${jsonPath}`)
+    if (!results.some((r) => r.runs > 0)) process.exitCode = 1
+  } finally {
+    await procs.stopAll()
+    await tracker.close()
+    dir.cleanup()
+  }
+}
+
+function pieceLengthOf (torrentFile: string): number {
+  // "12:piece lengthi<N>e" in the bencoded info dict.
+  const m = /12:piece lengthi(\d+)e/.exec(readFileSync(torrentFile).toString('latin1'))
+  if (!m) throw new Error(`no piece length in ${torrentFile}`)
+  return Number(m[1])
+}
+
+function summarise (s: Client, g: Client, list: PairRun[], errors: string[]): PairResult {
+  const med = (f: (r: PairRun) => number) => median(list.map(f))
+  return {
+    pair: `${s.label} -> ${g.label}`,
+    seeder: s.name,
+    downloader: g.name,
+    runs: list.length,
+    errors,
+    mibPerS: med((r) => r.mibPerS),
+    ttfbS: med((r) => r.ttfbS),
+    totalS: med((r) => r.totalS),
+    downloaderPeakRssMiB: med((r) => r.downloader.peakRssMiB),
+    downloaderCpuS: med((r) => r.downloader.cpuS),
+    seederPeakRssMiB: med((r) => r.seeder.peakRssMiB),
+    seederCpuS: med((r) => r.seeder.cpuS),
+    ratioToQbit: null,
+    samples: list
+  }
+}
+
+await main()

@@ -1,0 +1,52 @@
+// Result shapes, medians, and the printed tables.
+import type { ProcFigures } from './measure.ts'
+
+export interface PairRun { totalS: number; ttfbS: number; mibPerS: number; downloader: ProcFigures; seeder: ProcFigures }
+
+export interface PairResult {
+  pair: string
+  seeder: string
+  downloader: string
+  /** Successful runs (medians are over these). */
+  runs: number
+  errors: string[]
+  mibPerS: number
+  ttfbS: number
+  totalS: number
+  downloaderPeakRssMiB: number
+  downloaderCpuS: number
+  seederPeakRssMiB: number
+  seederCpuS: number
+  /** Throughput / qBittorrent -> qBittorrent throughput, when that pair was measured. */
+  ratioToQbit: number | null
+  samples: PairRun[]
+}
+
+export interface ShareResult { tool: string; seconds: number; peakRssMiB: number; cpuS: number; ratioToMktorrent?: number | null }
+
+export function median (xs: number[]): number {
+  if (xs.length === 0) return NaN
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
+}
+
+function table (head: string[], rows: string[][]): string {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
+  const line = (cells: string[]) => `| ${cells.map((c, i) => i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!)).join(' | ')} |`
+  return [line(head), `|${w.map((n, i) => (i === 0 ? '-' : '-').repeat(n + 1) + (i === 0 ? '-' : ':')).join('|')}|`, ...rows.map(line)].join('\n')
+}
+
+const f = (n: number, d = 1) => Number.isFinite(n) ? n.toFixed(d) : '-'
+
+export function pairTable (rs: PairResult[], base: string | null): string {
+  return table(
+    ['seeder -> downloader', 'MiB/s', `x ${base ? 'qBit' : '(no qBit)'}`, 'first byte s', 'total s', 'dl peak RSS MiB', 'dl CPU s', 'seed peak RSS MiB', 'seed CPU s', 'runs'],
+    rs.map((r) => [r.pair, f(r.mibPerS), r.ratioToQbit === null ? '-' : f(r.ratioToQbit, 2), f(r.ttfbS, 2), f(r.totalS, 2),
+      f(r.downloaderPeakRssMiB), f(r.downloaderCpuS, 2), f(r.seederPeakRssMiB), f(r.seederCpuS, 2), r.errors.length ? `${r.runs} (${r.errors.length} failed)` : String(r.runs)]))
+}
+
+export function shareTable (rs: ShareResult[], sizeMiB: number): string {
+  return table([`time to share ${sizeMiB} MiB`, 'seconds', 'x mktorrent -t 1', 'peak RSS MiB', 'CPU s'],
+    rs.map((r) => [r.tool, f(r.seconds, 2), r.ratioToMktorrent == null ? '-' : f(r.ratioToMktorrent, 2), f(r.peakRssMiB), f(r.cpuS, 2)]))
+}
