@@ -255,7 +255,7 @@ function markedInTmp (): string[] {
   return readdirSync(tmpdir()).filter((n) => n.toLowerCase().includes(MARK))
 }
 
-test(`fuzz: ${PARSER_INPUTS} generated and mutated inputs through parseTorrentBytes / parseUri (seed ${SEED})`, { timeout: 60_000 }, () => {
+test(`fuzz: ${PARSER_INPUTS} generated and mutated inputs through parseTorrentBytes / parseUri (seed ${SEED})`, { timeout: Math.max(60_000, PARSER_INPUTS * 10) }, () => {
   const g = new Gen(SEED)
   const counts = { accepted: 0, refused: 0, byCode: {} as Record<string, number>, byKind: {} as Record<string, number> }
   const t0 = performance.now()
@@ -286,7 +286,7 @@ test(`fuzz: ${PARSER_INPUTS} generated and mutated inputs through parseTorrentBy
   writeFigures('fuzz-parsers', { seed: SEED, inputsTried: PARSER_INPUTS, accepted: counts.accepted, refused: counts.refused, byCode: counts.byCode, crashes: 0, hangs: 0, totalMs, slowestMs: slowest })
 })
 
-test(`fuzz: ${ENGINE_INPUTS} inputs through Engine.add write nothing outside the download folder (seed ${SEED + 1})`, { timeout: 120_000 }, async () => {
+test(`fuzz: ${ENGINE_INPUTS} inputs through Engine.add write nothing outside the download folder (seed ${SEED + 1})`, { timeout: Math.max(120_000, ENGINE_INPUTS * 1000) }, async () => {
   const g = new Gen(SEED + 1)
   const d = tempDir('shoal-fuzz-')
   // The download folder is three levels down, so "../../.." escapes would still land in this tree.
