@@ -16,7 +16,7 @@ import { EngineError, fromFsError, toEngineError } from './errors.ts'
 import { parseTorrentBytes, parseUri, type CheckedInfo, type ParsedInput } from './torrent-input.ts'
 import { buildShare } from './share-builder.ts'
 import { verifyPieces } from './piece-hasher.ts'
-import { captureResume, planRestore, setBit, bitfieldBytes, type DiskFile, type ResumeData } from './resume.ts'
+import { captureResume, planRestore, getBit, setBit, bitfieldBytes, type DiskFile, type ResumeData } from './resume.ts'
 import { bitfieldBase64, fileSnapshots, peerSnapshots, verifiedBytesIn } from './snapshots.ts'
 import { mappedPathStore } from './mapped-path-store.ts'
 import { defaultSettings } from './settings.ts'
@@ -81,6 +81,8 @@ interface Live {
   resumeDirty: boolean
   trackers: Map<string, TrackerSnapshot>
   starting: Promise<void> | null
+  /** Files to select once a magnet's metadata arrives. */
+  pendingSelect: number[] | null
 }
 
 const PRIORITY_NUM: Record<Exclude<FilePriority, 'skip'>, number> = { low: 0, normal: 1, high: 2 }
@@ -134,7 +136,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       try { info = parseTorrentBytes(Buffer.from(rec.torrentFile, 'base64')).info } catch { info = null }
     }
     const error = rec.error ? new EngineError(rec.error.code, rec.error.message) : null
-    return { rec, wt: null, info, checking: null, error, sessionUp: 0, sessionDown: 0, resumeDirty: false, trackers: new Map(), starting: null }
+    return { rec, wt: null, info, checking: null, error, sessionUp: 0, sessionDown: 0, resumeDirty: false, trackers: new Map(), starting: null, pendingSelect: null }
   }
 
   // ------------------------------------------------------------ the WebTorrent client
@@ -226,7 +228,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       error: null
     }
     const l = this.newLive(rec)
-    if (!input.info && options.selectFiles) (l as Live & { pendingSelect?: number[] }).pendingSelect = options.selectFiles
+    if (!input.info && options.selectFiles) l.pendingSelect = options.selectFiles
     this.live.set(rec.infoHash, l)
     this.saveSoon()
     if (!rec.paused) await this.start(l)
@@ -390,7 +392,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       l.info = parsed.info
       l.rec.torrentFile = Buffer.from(bytes).toString('base64')
       l.rec.name = parsed.name ?? l.rec.name
-      const pending = (l as Live & { pendingSelect?: number[] }).pendingSelect
+      const pending = l.pendingSelect
       if (pending) l.rec.priorities = parsed.info!.files.map((_, i) => (pending.includes(i) ? 'normal' : 'skip'))
       this.saveSoon()
     } catch (err) {
@@ -586,26 +588,26 @@ export class Engine extends EventEmitter<EngineEvents> {
     return this.selectedProgress(l) >= 1 ? 'seeding' : 'downloading'
   }
 
+  /** Verified fraction of the files not skipped, from the live bitfield or the saved one. */
   private selectedProgress (l: Live): number {
-    const wt = l.wt
-    if (!l.info) return 0
-    if (!wt || !wt.bitfield) {
-      if (!l.rec.resume) return 0
+    const info = l.info
+    if (!info) return 0
+    let has: (i: number) => boolean
+    if (l.wt?.bitfield) {
+      const bf = l.wt.bitfield
+      has = (i) => bf.get(i)
+    } else if (l.rec.resume) {
       const bits = Buffer.from(l.rec.resume.bitfield, 'base64')
-      const stub = { bitfield: { get: (i: number) => ((bits[i >> 3] ?? 0) & (128 >> (i & 7))) !== 0 }, pieceLength: l.info.pieceLength } as unknown as WtTorrent
-      return this.progressOver(l, stub)
+      has = (i) => getBit(bits, i)
+    } else {
+      return 0
     }
-    return this.progressOver(l, wt)
-  }
-
-  private progressOver (l: Live, t: WtTorrent): number {
-    const info = l.info!
     let want = 0
     let have = 0
     info.files.forEach((f, i) => {
       if (l.rec.priorities?.[i] === 'skip') return
       want += f.length
-      have += verifiedBytesIn(t, f.offset, f.offset + f.length)
+      have += verifiedBytesIn(has, info.pieceLength, f.offset, f.offset + f.length)
     })
     return want === 0 ? 1 : have / want
   }
@@ -639,7 +641,8 @@ export class Engine extends EventEmitter<EngineEvents> {
       downloadSpeed,
       uploadSpeed,
       eta: state === 'downloading' && downloadSpeed > 0 ? Math.round(left / downloadSpeed) : null,
-      ratio: size ? uploaded / Math.max(downloaded, l.rec.origin === 'shared' ? size : downloaded || size) : 0,
+      // A share's ratio counts against its size (nothing was downloaded); a download's against what it got.
+      ratio: size ? uploaded / (l.rec.origin === 'shared' ? size : Math.max(downloaded, 1)) : 0,
       peers: wt ? wt.wires.length - seeds : 0,
       seeds,
       savePath: l.rec.savePath,

@@ -74,21 +74,22 @@ export function peerSnapshots (t: WtTorrent, torrentName: string): PeerSnapshot[
   })
 }
 
-/** Bytes of verified pieces inside [start, end) of the torrent, per the bitfield. */
-export function verifiedBytesIn (t: WtTorrent, start: number, end: number): number {
-  if (!t.bitfield || end <= start) return 0
-  const pl = t.pieceLength
+/** Bytes of verified pieces inside [start, end) of the torrent. */
+export function verifiedBytesIn (has: (piece: number) => boolean, pl: number, start: number, end: number): number {
+  if (end <= start) return 0
   let sum = 0
   for (let p = Math.floor(start / pl); p * pl < end; p++) {
-    if (!t.bitfield.get(p)) continue
+    if (!has(p)) continue
     sum += Math.min(end, (p + 1) * pl) - Math.max(start, p * pl)
   }
   return sum
 }
 
 export function fileSnapshots (t: WtTorrent, priorities: FilePriority[] | null): FileSnapshot[] {
+  const bf = t.bitfield
+  const has = (i: number) => !!bf?.get(i)
   return t.files.map((f, index) => {
-    const downloaded = verifiedBytesIn(t, f.offset, f.offset + f.length)
+    const downloaded = verifiedBytesIn(has, t.pieceLength, f.offset, f.offset + f.length)
     return {
       index,
       path: f.path.split(/[\\/]/).join('/'),
