@@ -34,8 +34,9 @@ if (quick) {
   if (anchors[0]) pairs.push([anchors[0], anchors[0]])
 } else {
   for (const a of anchors) {
-    if (clients.includes(shoal)) pairs.push([a, shoal], [shoal, a])
-    pairs.push([a, a])
+    if (clients.includes(shoal)) pairs.push([a, shoal])
+    if (clients.includes(shoal) && !a.seedOnly) pairs.push([shoal, a])
+    if (!a.seedOnly) pairs.push([a, a])
   }
 }
 
@@ -63,7 +64,7 @@ async function transfer (ctx: Ctx, seeder: Client, getter: Client, run: number):
     const g = getSampler.stop()
     const s = seedSampler.stop()
     const got = await sha256File(target)
-    const want = await sha256File(ctx.src)
+    const want = ctx.srcSha256 ??= await sha256File(ctx.src)
     if (got !== want) throw new Error(`${seeder.name} -> ${getter.name}: the downloaded file differs from the source`)
     return {
       totalS: (t1 - t0) / 1000,
@@ -168,8 +169,10 @@ async function main (): Promise<void> {
       sizeMiB, runs, quick, pieceLength,
       clients: clients.map((c) => c.name),
       pairs: results,
-      timeToShare: share
+      timeToShare: share,
+      notMeasured: clients.filter((c) => c.seedOnly).map((c) => ({ client: c.name, pairs: clients.includes(shoal) ? [`Shoal -> ${c.label}`, `${c.label} -> ${c.label}`] : [`${c.label} -> ${c.label}`], reason: c.seedOnly }))
     }
+    for (const n of report.notMeasured) console.log(`not measured: ${n.pairs.join(', ')} (${n.reason})`)
     const outDir = values['out-dir'] ? resolve(values['out-dir']) : join(root, '.tmp')
     mkdirSync(outDir, { recursive: true })
     const jsonPath = join(outDir, `bench-${started.toISOString().replace(/[:.]/g, '-')}.json`)

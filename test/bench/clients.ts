@@ -8,6 +8,7 @@ import { waitFor } from '../helpers/fixtures.ts'
 import { freePort, firstLine, hasBinary, shoalBin, tcpOpen } from '../interop/helpers/procs.ts'
 import type { Procs, Proc } from '../interop/helpers/procs.ts'
 import { Qbit } from '../interop/helpers/qbittorrent.ts'
+import { Transmission } from '../interop/helpers/transmission.ts'
 
 export interface Ctx {
   procs: Procs
@@ -21,6 +22,7 @@ export interface Ctx {
   announce: string
   infoHash: string
   size: number
+  srcSha256?: string
 }
 
 export interface Seeding { pid: number; port: number; stop: () => Promise<void> }
@@ -36,6 +38,8 @@ export interface Client {
   get: (ctx: Ctx, seeder: Seeding, out: string) => Promise<Downloading>
   /** This downloader needs the seeder announced on the tracker. */
   needsTracker?: boolean
+  /** Why this client is measured only as a seeder (get is then never called). */
+  seedOnly?: string
 }
 
 const SEEDING = new Set(['uploading', 'stalledUP', 'pausedUP', 'queuedUP', 'forcedUP'])
@@ -157,5 +161,22 @@ export const aria2: Client = {
   }
 }
 
-/** Every client the bench knows, Shoal first; transmission is not among them (see README of the report). */
-export const CLIENTS: Client[] = [shoal, qbittorrent, aria2, webtorrent]
+export const transmission: Client = {
+  name: 'transmission',
+  label: 'Transmission',
+  available: () => hasBinary('transmission-daemon') && hasBinary('transmission-remote'),
+  seedOnly: 'Transmission 3.00 does not dial 127.x peers it hears of and shoal seed cannot dial out to it, so it is measured as a seeder only',
+  async seed (ctx) {
+    const tr = await Transmission.start(ctx.procs, join(ctx.dir, `tr-conf-${Date.now()}`), ctx.seedDir)
+    tr.add(ctx.torrent, ctx.seedDir)
+    await waitFor('Transmission to check the file and seed', () => {
+      const i = tr.info()
+      return i.percent === 100 && /Seeding|Idle/.test(i.state)
+    }, 300000, 100)
+    return { pid: tr.proc.child.pid!, port: tr.peerPort, stop: stopper(tr.proc) }
+  },
+  get () { return Promise.reject(new Error('Transmission is measured as a seeder only')) }
+}
+
+/** Every client the bench knows, Shoal first. */
+export const CLIENTS: Client[] = [shoal, qbittorrent, aria2, webtorrent, transmission]
