@@ -8,6 +8,7 @@ import assert from 'node:assert/strict'
 import { join, resolve, relative, isAbsolute, sep } from 'node:path'
 import { readdirSync, existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import { spawn } from 'node:child_process'
 import bencode from 'bencode'
 import { tempDir } from '../helpers/fixtures.ts'
 import { openTestEngine } from '../helpers/engines.ts'
@@ -123,13 +124,13 @@ function mutatedFieldsTorrent (g: Gen): Buffer {
       case 2: info['piece length'] = g.pick([0, 1, -16384, 1023, 2 ** 40, 2 ** 53 + 2, 16383, 3]); break
       case 3: info.pieces = g.bytes(g.pick([0, 1, 19, 21, 39, 41, 20 * g.range(0, 10)])); break
       case 4: {
-        const files = info.files as Array<Record<string, unknown>> | undefined
-        if (files?.length) {
-          const f = g.pick(files)
+        const files: unknown = info.files
+        const f: unknown = Array.isArray(files) && files.length ? g.pick(files) : null
+        if (f !== null && typeof f === 'object' && !Array.isArray(f) && !(f instanceof Uint8Array)) {
           const depth = g.chance(0.1) ? 70 : g.range(1, 4)
           const path = []
           for (let d = 0; d < depth; d++) path.push(Buffer.from(hostileOrSafe(g)))
-          f[g.chance(0.8) ? 'path' : 'path.utf-8'] = path
+          ;(f as Record<string, unknown>)[g.chance(0.8) ? 'path' : 'path.utf-8'] = path
         } else info.length = g.pick([-1, 0, 2 ** 53, 2 ** 60])
         break
       }
@@ -255,28 +256,51 @@ function markedInTmp (): string[] {
   return readdirSync(tmpdir()).filter((n) => n.toLowerCase().includes(MARK))
 }
 
+/**
+ * A synchronous hang in a parser would block this process's own timers (and node:test's timeout),
+ * so a separate process watches the clock and kills this one, naming the last input reached.
+ */
+function startWatchdog (ms: number, progressFile: string): { stop: () => void } {
+  const code = `setTimeout(() => {
+    let at = '?'; try { at = require('node:fs').readFileSync(${JSON.stringify(progressFile)}, 'utf8') } catch {}
+    console.error('fuzz watchdog: the parser loop hung (over ${ms} ms, seed ${SEED}, last input reached #' + at + '); killing the test process')
+    if (process.ppid === ${process.pid}) process.kill(${process.pid}, 'SIGKILL')
+  }, ${ms})`
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'inherit', 'inherit'] })
+  return { stop: () => { child.kill() } }
+}
+
 test(`fuzz: ${PARSER_INPUTS} generated and mutated inputs through parseTorrentBytes / parseUri (seed ${SEED})`, { timeout: Math.max(60_000, PARSER_INPUTS * 10) }, () => {
   const g = new Gen(SEED)
   const counts = { accepted: 0, refused: 0, byCode: {} as Record<string, number>, byKind: {} as Record<string, number> }
   const t0 = performance.now()
   let slowest = 0
-  for (let i = 0; i < PARSER_INPUTS; i++) {
-    const input = generate(g)
-    counts.byKind[input.how] = (counts.byKind[input.how] ?? 0) + 1
-    const where = describe(i, input)
-    const s = performance.now()
-    try {
-      checkAccepted(parseOne(input), where)
-      counts.accepted++
-    } catch (err) {
-      if (err instanceof assert.AssertionError) throw err
-      const code = checkRefusal(err, PARSE_CODES, where)
-      counts.refused++
-      counts.byCode[code] = (counts.byCode[code] ?? 0) + 1
+  const progress = tempDir('shoal-fuzz-progress-')
+  const progressFile = join(progress.path, 'at')
+  const watchdog = startWatchdog(Math.max(60_000, PARSER_INPUTS * 10), progressFile)
+  try {
+    for (let i = 0; i < PARSER_INPUTS; i++) {
+      if (i % 500 === 0) writeFileSync(progressFile, String(i))
+      const input = generate(g)
+      counts.byKind[input.how] = (counts.byKind[input.how] ?? 0) + 1
+      const where = describe(i, input)
+      const s = performance.now()
+      try {
+        checkAccepted(parseOne(input), where)
+        counts.accepted++
+      } catch (err) {
+        if (err instanceof assert.AssertionError) throw err
+        const code = checkRefusal(err, PARSE_CODES, where)
+        counts.refused++
+        counts.byCode[code] = (counts.byCode[code] ?? 0) + 1
+      }
+      const took = performance.now() - s
+      slowest = Math.max(slowest, took)
+      assert.ok(took < 2000, `${where}: took ${Math.round(took)} ms (a hang)`)
     }
-    const took = performance.now() - s
-    slowest = Math.max(slowest, took)
-    assert.ok(took < 2000, `${where}: took ${Math.round(took)} ms (a hang)`)
+  } finally {
+    watchdog.stop()
+    progress.cleanup()
   }
   const totalMs = Math.round(performance.now() - t0)
   console.log(`fuzz parsers: seed ${SEED}, ${PARSER_INPUTS} inputs in ${totalMs} ms (slowest ${slowest.toFixed(1)} ms): ` +
