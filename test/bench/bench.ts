@@ -58,7 +58,13 @@ async function transfer (ctx: Ctx, seeder: Client, getter: Client, run: number):
   let firstByte = NaN
   const poll = setInterval(() => { if (Number.isNaN(firstByte) && allocated(target) > 0) firstByte = performance.now() }, 10)
   try {
-    await dl.done
+    // Never wait forever on a stalled pair: give up below 0.5 MiB/s (at least 2 minutes).
+    const limitS = Math.max(120, (ctx.size / MiB) * 2)
+    let timer: NodeJS.Timeout | undefined
+    dl.done.catch(() => { /* handled by the race below; a late rejection after a timeout is moot */ })
+    await Promise.race([dl.done, new Promise<never>((_res, rej) => {
+      timer = setTimeout(() => rej(new Error(`${seeder.name} -> ${getter.name}: not complete after ${limitS} s`)), limitS * 1000)
+    })]).finally(() => clearTimeout(timer))
     const t1 = performance.now()
     if (Number.isNaN(firstByte)) firstByte = t1
     const g = getSampler.stop()

@@ -127,9 +127,11 @@ export const qbittorrent: Client = {
   async get (ctx, seeder, out) {
     const qb = await Qbit.start(ctx.procs, join(ctx.dir, `qbit-get-${Date.now()}`))
     await qb.addTorrent(ctx.torrent, out)
+    let stopped = false
     const done = (async () => {
       let lastAdd = 0
       await waitFor('qBittorrent to download', async () => {
+        if (stopped) return true // ends the poll; the bench has already given up on this run
         const i = await qb.info(ctx.infoHash)
         if (i && i.progress === 1 && SEEDING.has(i.state)) return true
         // libtorrent drops a peer it failed to reach: add it again every few seconds.
@@ -137,7 +139,8 @@ export const qbittorrent: Client = {
         return false
       }, 600000, 50)
     })()
-    return { pid: qb.proc.child.pid!, done, stop: stopper(qb.proc) }
+    const stop = stopper(qb.proc)
+    return { pid: qb.proc.child.pid!, done, stop: () => { stopped = true; return stop() } }
   }
 }
 
