@@ -2,30 +2,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { tempDir, randomFile, sha256File, waitFor } from '../helpers/fixtures.ts'
-import { openTestEngine } from '../helpers/engines.ts'
+import { randomFile, sha256File, waitFor } from '../helpers/fixtures.ts'
+import { withEngines } from '../helpers/engines.ts'
 import { startTracker, startDhtBootstrap } from '../helpers/swarm.ts'
 import type { Engine } from '../../main/engine/engine.ts'
 
 const MiB = 1024 * 1024
-
-async function withEngines (fn: (ctx: { dir: string; open: (name: string, o?: Parameters<typeof openTestEngine>[0] extends infer O ? Partial<O> : never) => Promise<Engine> }) => Promise<void>): Promise<void> {
-  const d = tempDir()
-  const engines: Engine[] = []
-  try {
-    await fn({
-      dir: d.path,
-      open: async (name, o = {}) => {
-        const e = await openTestEngine({ dataDir: join(d.path, name), ...o })
-        engines.push(e)
-        return e
-      }
-    })
-  } finally {
-    await Promise.all(engines.map((e) => e.close()))
-    d.cleanup()
-  }
-}
 
 const done = (e: Engine, infoHash: string) => () => e.list().find((t) => t.infoHash === infoHash)?.progress === 1
 

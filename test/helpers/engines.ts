@@ -1,5 +1,6 @@
 // Real engines on loopback for tests: own data folder each, no LSD/DHT unless asked.
 import { join } from 'node:path'
+import { tempDir } from './fixtures.ts'
 import type { Settings } from '../../main/contract/contract.ts'
 import { Engine, type PersistedState } from '../../main/engine/engine.ts'
 import { JsonFileStore } from '../../main/store/store.ts'
@@ -14,4 +15,32 @@ export async function openTestEngine (o: TestEngineOptions): Promise<Engine> {
     ...(o.tracker === false ? { tracker: false } : {}),
     tickMs: 200
   })
+}
+
+export interface EngineSet {
+  dir: string
+  /** Opens an engine with its own data folder `name` under dir. */
+  open: (name: string, o?: Partial<TestEngineOptions>) => Promise<Engine>
+  /** Closes one engine early (a peer leaving); the rest close at the end. */
+  close: (e: Engine) => Promise<void>
+}
+
+/** Runs `fn` with a temp folder and engines that are all closed, and the folder removed, afterwards. */
+export async function withEngines (fn: (ctx: EngineSet) => Promise<void>, prefix = 'shoal-test-'): Promise<void> {
+  const d = tempDir(prefix)
+  const engines = new Set<Engine>()
+  try {
+    await fn({
+      dir: d.path,
+      open: async (name, o = {}) => {
+        const e = await openTestEngine({ dataDir: join(d.path, name), ...o })
+        engines.add(e)
+        return e
+      },
+      close: async (e) => { engines.delete(e); await e.close() }
+    })
+  } finally {
+    await Promise.all([...engines].map((e) => e.close()))
+    d.cleanup()
+  }
 }

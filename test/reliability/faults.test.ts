@@ -4,8 +4,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { tempDir, randomFile, sha256File, waitFor } from '../helpers/fixtures.ts'
-import { openTestEngine, type TestEngineOptions } from '../helpers/engines.ts'
+import { randomFile, sha256File, waitFor } from '../helpers/fixtures.ts'
+import { withEngines as withEnginesIn } from '../helpers/engines.ts'
 import { startTracker, startDhtBootstrap } from '../helpers/swarm.ts'
 import type { Engine } from '../../main/engine/engine.ts'
 import { writeFigures } from './figures.ts'
@@ -13,25 +13,7 @@ import { writeFigures } from './figures.ts'
 const MiB = 1024 * 1024
 const figures = { faultsSurvived: 0, faultsTried: 0, bytesLost: 0, bytesWasted: 0, details: [] as string[] }
 
-async function withEngines (fn: (ctx: { dir: string; open: (name: string, o?: Partial<TestEngineOptions>) => Promise<Engine>; close: (e: Engine) => Promise<void> }) => Promise<void>): Promise<void> {
-  const d = tempDir('shoal-faults-')
-  const engines = new Set<Engine>()
-  try {
-    await fn({
-      dir: d.path,
-      open: async (name, o = {}) => {
-        const e = await openTestEngine({ dataDir: join(d.path, name), ...o })
-        engines.add(e)
-        return e
-      },
-      close: async (e) => { engines.delete(e); await e.close() }
-    })
-  } finally {
-    await Promise.all([...engines].map((e) => e.close()))
-    d.cleanup()
-  }
-}
-
+const withEngines = (fn: Parameters<typeof withEnginesIn>[0]) => withEnginesIn(fn, 'shoal-faults-')
 const row = (e: Engine, infoHash: string) => e.list().find((t) => t.infoHash === infoHash)
 const done = (e: Engine, infoHash: string) => () => row(e, infoHash)?.progress === 1
 
