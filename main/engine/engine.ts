@@ -597,7 +597,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       const bf = l.wt.bitfield
       has = (i) => bf.get(i)
     } else if (l.rec.resume) {
-      const bits = Buffer.from(l.rec.resume.bitfield, 'base64')
+      const bits = savedBits(l.rec.resume)
       has = (i) => getBit(bits, i)
     } else {
       return 0
@@ -814,6 +814,17 @@ export class Engine extends EventEmitter<EngineEvents> {
 }
 
 // ------------------------------------------------------------ helpers
+
+/** A stopped torrent's saved bitfield, decoded once: summaries read it on every tick. */
+const decodedBits = new WeakMap<ResumeData, Uint8Array>()
+function savedBits (resume: ResumeData): Uint8Array {
+  let bits = decodedBits.get(resume)
+  if (!bits) {
+    bits = Buffer.from(resume.bitfield, 'base64')
+    decodedBits.set(resume, bits)
+  }
+  return bits
+}
 
 function piecesOf (torrentFileB64: string): Uint8Array {
   const bytes = Buffer.from(torrentFileB64, 'base64')

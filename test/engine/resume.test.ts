@@ -79,7 +79,6 @@ test('kill -9 during a download: the re-run resumes and does not download verifi
     await seeder.updateSettings({ maxUploadSpeed: 0 })
     const second = runCli(args)
     const lines: Array<{ type: string; progress?: number }> = []
-    second.child.stdout!.on('data', () => {})
     const code2 = await second.exited
     for (const l of second.lines) lines.push(JSON.parse(l))
     assert.equal(code2, 0, `the re-run completes (stderr: ${second.stderr()})`)
