@@ -57,7 +57,16 @@ if (faults) {
 } else {
   console.log(`Faults survived:           ${missing}`)
 }
-const rss = [['fuzz parsers', parsers], ['fuzz engine', engine], ['faults', faults]].filter(([, f]) => f)
+// Every other figures file speaks for itself: a title and the lines it wants printed.
+const known = new Set(['fuzz-parsers', 'fuzz-engine', 'faults'])
+const others = readdirSync(figuresDir).filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5))
+  .filter((n) => !known.has(n)).sort().map((n) => [n, read(n)])
+for (const [name, f] of others) {
+  console.log(`${f.title ?? name}:`)
+  for (const line of f.reportLines ?? []) console.log(`  - ${line}`)
+  if (typeof f.bytesLost === 'number') console.log(`  - bytes lost: ${f.bytesLost}`)
+}
+const rss = [['fuzz parsers', parsers], ['fuzz engine', engine], ['faults', faults], ...others].filter(([, f]) => f)
 console.log(`Peak RSS (test processes): ${rss.length ? `${mib(Math.max(...rss.map(([, f]) => f.peakRssBytes)))} (${rss.map(([k, f]) => `${k} ${mib(f.peakRssBytes)}`).join(', ')})` : missing}`)
 console.log(`Result:                    ${r.status === 0 ? 'all reliability tests passed' : `FAILED (exit ${r.status})`} in ${secs} s`)
 process.exit(r.status ?? 1)

@@ -1,5 +1,6 @@
 // Reliability figures: each test file writes its own JSON under .tmp/reliability/ for
 // scripts/reliability-report.mjs to print (inputs tried, faults survived, bytes lost, peak RSS).
+// A new figures file may carry `title` and `reportLines: string[]`; the report prints those as they are.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
