@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path'
 import { tempDir, randomFile, sha256File } from '../helpers/fixtures.ts'
 import { Procs, startTracker, shoalBin, firstLine, freePort, hasBinary } from '../interop/helpers/procs.ts'
 import { Sampler, timed } from './measure.ts'
+import { startServe, WsApi } from '../e2e/harness.ts'
 import { CLIENTS, shoal } from './clients.ts'
 import type { Client, Ctx } from './clients.ts'
 import { median, pairTable, shareTable, scaleTable } from './report.ts'
@@ -105,6 +106,20 @@ async function timeToShare (ctx: Ctx, pieceLength: number): Promise<ShareResult[
   const sh = timed(process.execPath, [shoalBin(), 'create', ctx.src, '-o', outT + '.shoal', '--piece-length', String(pieceLength)])
   if (!sh.ok) console.log(`shoal create failed:\n${sh.out.slice(-500)}`)
   if (sh.ok) res.push({ tool: 'shoal create', seconds: sh.wallS, peakRssMiB: sh.peakRssMiB, cpuS: sh.cpuS })
+  // As users share in the app: a running engine (`shoal serve`) asked over its WebSocket API, so
+  // process start-up is not counted; the piece length is the engine's own choice for this size.
+  const served = await startServe(join(ctx.dir, 'share-serve'))
+  try {
+    const api = await WsApi.open(served)
+    const sampler = new Sampler(served.child.pid!, 20)
+    sampler.mark()
+    const t0 = performance.now()
+    await api.call('torrent.share', { paths: [ctx.src], options: { pieceLength } })
+    const secs = (performance.now() - t0) / 1000
+    const f = sampler.stop()
+    api.close()
+    res.push({ tool: 'Shoal app (shoal serve), share', seconds: secs, peakRssMiB: f.peakRssMiB, cpuS: f.cpuS })
+  } finally { await served.stop() }
   if (hasBinary('mktorrent')) {
     const mk = timed('mktorrent', ['-t', '1', '-l', String(Math.log2(pieceLength)), '-o', outT + '.mk', ctx.src])
     if (!mk.ok) console.log(`mktorrent failed:\n${mk.out.slice(-500)}`)
