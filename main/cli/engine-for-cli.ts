@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path'
 import type { Settings } from '../contract/contract.ts'
 import { Engine, type PersistedState } from '../engine/engine.ts'
 import { JsonFileStore } from '../store/store.ts'
+import { EngineError } from '../engine/errors.ts'
 
 export function defaultDataDir (): string {
   return resolve(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'shoal')
@@ -28,6 +29,17 @@ export async function openCliEngine (f: CommonFlags, extra: { dhtBootstrap?: str
 }
 
 /** Resolves on the first SIGINT or SIGTERM. */
+/**
+ * For a torrent this data folder already holds (a DUPLICATE error from add or share): resumes the
+ * stored one, whose resume data spares a re-hash, and returns its info hash. Rethrows anything else.
+ */
+export async function resumeKnown (engine: Engine, err: unknown, peers: string[] = []): Promise<string> {
+  if (!(err instanceof EngineError && err.code === 'DUPLICATE' && err.infoHash)) throw err
+  for (const p of peers) engine.addPeer(err.infoHash, p)
+  await engine.resume([err.infoHash])
+  return err.infoHash
+}
+
 export function untilSignal (): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const on = (sig: NodeJS.Signals) => { process.off('SIGINT', on); process.off('SIGTERM', on); resolve(sig) }

@@ -678,6 +678,21 @@ export class Engine extends EventEmitter<EngineEvents> {
     }
   }
 
+  /** Where a torrent's file is on disk; without an index, the torrent itself (its folder or only file). */
+  diskPath (infoHash: string, fileIndex?: number): string {
+    const l = this.get(infoHash)
+    const files = l.info ? this.diskFilesOf(l.rec, l.info) : []
+    if (fileIndex !== undefined) {
+      const f = files[fileIndex]
+      if (!f) throw new EngineError('BAD_ARGUMENT', `File ${fileIndex} does not exist in "${l.rec.name}".`)
+      return f.diskPath
+    }
+    if (files.length === 1) return files[0]!.diskPath
+    // Files shared from several places have no common folder: show where the first one is.
+    if (l.rec.filePaths && files[0]) return dirname(files[0].diskPath)
+    return safeJoin(l.rec.savePath, l.rec.name)
+  }
+
   peers (infoHash?: string): PeerSnapshot[] {
     const ls = infoHash ? [this.get(infoHash)] : [...this.live.values()]
     return ls.flatMap((l) => (l.wt ? peerSnapshots(l.wt, l.rec.name) : []))

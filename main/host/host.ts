@@ -70,17 +70,6 @@ function unknownNat (port: number): NatStatus {
 export function createHost (deps: HostDeps): Host {
   const { engine, nat, desktop } = deps
 
-  const pathOf = (infoHash: string, fileIndex: number | undefined): string => {
-    const d = engine.detail(infoHash)
-    if (fileIndex === undefined) {
-      // The torrent's own folder for a multi-file torrent, else its single file.
-      return d.fileCount === 1 && d.files[0] ? `${d.savePath}/${d.files[0].path}` : `${d.savePath}/${d.name}`
-    }
-    const f = d.files[fileIndex]
-    if (!f) throw new EngineError('BAD_ARGUMENT', `File ${fileIndex} does not exist in "${d.name}".`)
-    return `${d.savePath}/${f.path}`
-  }
-
   const handlers: Handlers = {
     'torrent.add': async (a) => {
       const t = await engine.add(a.source, { ...(a.savePath ? { savePath: a.savePath } : {}), ...(a.paused !== undefined ? { paused: a.paused } : {}), ...(a.selectFiles ? { selectFiles: a.selectFiles } : {}) })
@@ -101,7 +90,7 @@ export function createHost (deps: HostDeps): Host {
     'nat.refresh': async () => (nat ? nat.refresh() : unknownNat(engine.listeningPort)),
     'shell.openPath': async (a) => {
       if (!desktop) noDesktop()
-      const p = pathOf(a.infoHash, a.fileIndex)
+      const p = engine.diskPath(a.infoHash, a.fileIndex)
       await (a.reveal ? desktop.revealPath(p) : desktop.openPath(p))
       return null
     },

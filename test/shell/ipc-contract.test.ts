@@ -3,7 +3,8 @@
 import { test, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { COMMAND_NAMES, QUERY_NAMES, EVENT_NAMES, IPC_CALL_CHANNEL, IPC_EVENT_CHANNEL, PRELOAD_GLOBAL } from '../../main/contract/contract.ts'
-import { tempDir, waitFor } from '../helpers/fixtures.ts'
+import { join } from 'node:path'
+import { tempDir, randomFile, waitFor } from '../helpers/fixtures.ts'
 import { contractSuite } from './contract-suite.ts'
 import { openIpcRig } from './ipc-transport.ts'
 import { bundlePreload, loadPreload } from './preload-harness.ts'
@@ -113,5 +114,20 @@ test('ipc: desktop calls reach the desktop adapter', async () => {
     assert.deepEqual(await rig.bridge.call('shell.pickShareFolder', {}), [])
     assert.deepEqual(await rig.bridge.call('app.capabilities', {}), { transport: 'ipc', desktop: true, version: '0.0.0-test' })
     assert.deepEqual(rig.desktopCalls, ['pickTorrentFiles', 'pickShareFolder'])
+
+    // Open and reveal point at the real files, also for files shared from two different folders.
+    const a = randomFile(join(dir.path, 'here', 'a.bin'), 40_000)
+    const b = randomFile(join(dir.path, 'there', 'b.bin'), 50_000)
+    const single = randomFile(join(dir.path, 'one', 'single.bin'), 30_000)
+    const two = await rig.bridge.call('torrent.share', { paths: [a, b] }) as { infoHash: string }
+    const one = await rig.bridge.call('torrent.share', { paths: [single] }) as { infoHash: string }
+    const names = (await rig.bridge.call('torrents.detail', { infoHash: two.infoHash }) as { files: Array<{ path: string }> }).files.map((f) => f.path)
+    const indexOfB = names.findIndex((n) => n.endsWith('b.bin'))
+    assert.ok(indexOfB >= 0, names.join(', '))
+    await rig.bridge.call('shell.openPath', { infoHash: two.infoHash, fileIndex: indexOfB, reveal: false })
+    await rig.bridge.call('shell.openPath', { infoHash: two.infoHash, fileIndex: 1 - indexOfB, reveal: true })
+    await rig.bridge.call('shell.openPath', { infoHash: one.infoHash, reveal: true })
+    assert.deepEqual(rig.desktopCalls.slice(2), [`open ${b}`, `reveal ${a}`, `reveal ${single}`])
+    await assert.rejects(rig.bridge.call('shell.openPath', { infoHash: two.infoHash, fileIndex: 7, reveal: false }), (e: { code: string }) => e.code === 'BAD_ARGUMENT')
   } finally { await rig.close(); dir.cleanup() }
 })

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import { parse, portOption } from '../args.ts'
-import { COMMON_OPTIONS, openCliEngine, untilSignal } from '../engine-for-cli.ts'
+import { COMMON_OPTIONS, openCliEngine, resumeKnown, untilSignal } from '../engine-for-cli.ts'
 import { EngineError } from '../../engine/errors.ts'
 import type { TorrentSummary } from '../../contract/contract.ts'
 import { bar, bytes, duration } from '../format.ts'
@@ -44,10 +44,7 @@ export async function run (argv: string[]): Promise<number> {
       infoHash = t.infoHash
     } catch (err) {
       // Already known to this data folder: continue it where it stopped.
-      if (!(err instanceof EngineError && err.code === 'DUPLICATE' && err.infoHash)) throw err
-      infoHash = err.infoHash
-      for (const p of peers) engine.addPeer(infoHash, p)
-      await engine.resume([infoHash])
+      infoHash = await resumeKnown(engine, err, peers)
     }
 
     const tty = !json && process.stderr.isTTY

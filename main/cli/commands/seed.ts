@@ -1,5 +1,5 @@
 import { parse, portOption } from '../args.ts'
-import { COMMON_OPTIONS, openCliEngine, untilSignal } from '../engine-for-cli.ts'
+import { COMMON_OPTIONS, openCliEngine, resumeKnown, untilSignal } from '../engine-for-cli.ts'
 import { EngineError } from '../../engine/errors.ts'
 import { bytes } from '../format.ts'
 
@@ -27,10 +27,9 @@ export async function run (argv: string[]): Promise<number> {
         if (tty && p.phase === 'hashing') process.stderr.write(`\rhashing ${bytes(p.hashedBytes)} of ${bytes(p.totalBytes)}   `)
       })
     } catch (err) {
-      // Already in this data folder's list: seed the stored copy (its resume data spares a re-hash).
-      if (!(err instanceof EngineError && err.code === 'DUPLICATE' && err.infoHash)) throw err
-      await engine.resume([err.infoHash])
-      const t = engine.list().find((x) => x.infoHash === err.infoHash)!
+      // Already in this data folder's list: seed the stored copy.
+      const infoHash = await resumeKnown(engine, err)
+      const t = engine.list().find((x) => x.infoHash === infoHash)!
       shared = { infoHash: t.infoHash, magnetURI: t.magnetURI }
     }
     if (tty) process.stderr.write('\n')
