@@ -1,7 +1,12 @@
 #!/usr/bin/env node
 // `shoal <command>`: the engine without Electron. Each command lives in commands/<name>.ts and
 // exports `run(argv): Promise<number>` (the exit code).
+import { enableCompileCache } from 'node:module'
 import { EngineError } from '../engine/errors.ts'
+
+// Every command starts a fresh process: caching compiled code between runs (Node's own on-disk
+// cache) saves about a third of the start-up CPU, most of a short command like `create`.
+enableCompileCache()
 
 type Command = { run: (argv: string[]) => Promise<number>; summary: string }
 const COMMANDS: Record<string, () => Promise<Command>> = {

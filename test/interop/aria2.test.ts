@@ -3,7 +3,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { tempDir, randomFile, sha256File, waitFor } from '../helpers/fixtures.ts'
-import { Procs, hasBinary, freePort, shoalSeed, shoalGet, shoalCreate, startTracker, tcpOpen, exitWithin, assertRunning } from './helpers/procs.ts'
+import { Procs, hasBinary, freePort, shoalSeed, assertShoalGetsFrom, shoalCreate, startTracker, tcpOpen, exitWithin, assertRunning } from './helpers/procs.ts'
 
 const SIZE = 12 * 1024 * 1024
 // Nothing leaves loopback: no DHT, LPD, PEX; only the trackers we give it.
@@ -24,10 +24,7 @@ test('aria2c seeds, shoal get downloads (--peer)', { timeout: 150000 }, async (t
     // aria2c listens once it has checked the file (-V).
     await waitFor('aria2c to listen', () => tcpOpen(ariaPort), 30000, 200)
     assert.equal(aria.child.exitCode, null, `aria2c exited early:\n${aria.output()}`)
-    const out = join(dir.path, 'out')
-    const { code, proc } = await shoalGet(procs, torrent, { out, data: join(dir.path, 'data'), port: await freePort(), peers: [`127.0.0.1:${ariaPort}`], timeoutS: 90 })
-    assert.equal(code, 0, `shoal get failed:\n${proc.output().split('\n').slice(-5).join('\n')}\n${procs.describe()}`)
-    assert.equal(await sha256File(join(out, 'payload.bin')), await sha256File(src))
+    await assertShoalGetsFrom(procs, torrent, dir.path, `127.0.0.1:${ariaPort}`, src)
   } finally {
     await procs.stopAll()
     dir.cleanup()

@@ -4,7 +4,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { tempDir, randomFile, sha256File, waitFor } from '../helpers/fixtures.ts'
-import { Procs, hasBinary, freePort, shoalSeed, shoalGet, shoalCreate, assertRunning } from './helpers/procs.ts'
+import { Procs, hasBinary, freePort, shoalSeed, assertShoalGetsFrom, shoalCreate, assertRunning } from './helpers/procs.ts'
 import { Qbit } from './helpers/qbittorrent.ts'
 
 const SIZE = 12 * 1024 * 1024
@@ -24,10 +24,7 @@ test('qbittorrent-nox seeds, shoal get downloads (--peer)', { timeout: 150000 },
       const i = await qb.info(infoHash)
       return i && i.progress === 1 && SEEDING.has(i.state)
     }, 60000, 250)
-    const out = join(dir.path, 'out')
-    const { code, proc } = await shoalGet(procs, torrent, { out, data: join(dir.path, 'data'), port: await freePort(), peers: [`127.0.0.1:${qb.peerPort}`], timeoutS: 90 })
-    assert.equal(code, 0, `shoal get failed:\n${proc.output().split('\n').slice(-5).join('\n')}\n${procs.describe()}`)
-    assert.equal(await sha256File(join(out, 'payload.bin')), await sha256File(src))
+    await assertShoalGetsFrom(procs, torrent, dir.path, `127.0.0.1:${qb.peerPort}`, src)
   } finally {
     await procs.stopAll()
     dir.cleanup()

@@ -6,7 +6,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { tempDir, randomFile, sha256File, waitFor } from '../helpers/fixtures.ts'
-import { Procs, hasBinary, freePort, shoalSeed, shoalGet, shoalCreate, startTracker, assertRunning } from './helpers/procs.ts'
+import { Procs, hasBinary, freePort, shoalSeed, assertShoalGetsFrom, shoalCreate, startTracker, assertRunning } from './helpers/procs.ts'
 import { Transmission } from './helpers/transmission.ts'
 
 const SIZE = 12 * 1024 * 1024
@@ -26,10 +26,7 @@ test('transmission-daemon seeds, shoal get downloads (--peer)', { timeout: 15000
       const i = tr.info()
       return i.percent === 100 && /Seeding|Idle/.test(i.state)
     }, 60000, 500)
-    const out = join(dir.path, 'out')
-    const { code, proc } = await shoalGet(procs, torrent, { out, data: join(dir.path, 'data'), port: await freePort(), peers: [`127.0.0.1:${tr.peerPort}`], timeoutS: 90 })
-    assert.equal(code, 0, `shoal get failed:\n${proc.output().split('\n').slice(-5).join('\n')}\n${procs.describe()}`)
-    assert.equal(await sha256File(join(out, 'payload.bin')), await sha256File(src))
+    await assertShoalGetsFrom(procs, torrent, dir.path, `127.0.0.1:${tr.peerPort}`, src)
   } finally {
     await procs.stopAll()
     dir.cleanup()

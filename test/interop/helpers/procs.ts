@@ -4,9 +4,11 @@ import { spawn, spawnSync } from 'node:child_process'
 import type { ChildProcess, SpawnOptions } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { createServer, createConnection } from 'node:net'
-import { delimiter, join, resolve, dirname } from 'node:path'
+import { basename, delimiter, join, resolve, dirname } from 'node:path'
+import assert from 'node:assert/strict'
 import { fileURLToPath } from 'node:url'
 import { createInterface } from 'node:readline'
+import { sha256File } from '../../helpers/fixtures.ts'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 
@@ -115,6 +117,17 @@ export async function shoalGet (procs: Procs, source: string, o: { out: string; 
   const code = await proc.exited
   clearTimeout(kill)
   return { code, proc }
+}
+
+/**
+ * `shoal get` of `torrent` from one peer into <dir>/out (data folder <dir>/data); asserts it exits 0
+ * and that the file `src` names arrived byte for byte (SHA-256).
+ */
+export async function assertShoalGetsFrom (procs: Procs, torrent: string, dir: string, peer: string, src: string): Promise<void> {
+  const out = join(dir, 'out')
+  const { code, proc } = await shoalGet(procs, torrent, { out, data: join(dir, 'data'), port: await freePort(), peers: [peer], timeoutS: 90 })
+  assert.equal(code, 0, `shoal get failed:\n${proc.output().split('\n').slice(-5).join('\n')}\n${procs.describe()}`)
+  assert.equal(await sha256File(join(out, basename(src))), await sha256File(src))
 }
 
 /** `shoal create` with the given tracker; returns the info hash it printed. */
