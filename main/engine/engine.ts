@@ -2,7 +2,7 @@
 // change events for the UI. Plain Node: the Electron app, `shoal serve` and the CLI all use it.
 import { EventEmitter } from 'node:events'
 import { randomUUID } from 'node:crypto'
-import { access, mkdir, readFile, rm, rmdir, constants as fsConstants } from 'node:fs/promises'
+import { access, mkdir, readFile, rm, rmdir, statfs, constants as fsConstants } from 'node:fs/promises'
 import { dirname, isAbsolute, relative, resolve } from 'node:path'
 import bencode from 'bencode'
 import WebTorrent, { type WtTorrent, type WtOptions } from 'webtorrent'
@@ -83,11 +83,15 @@ interface Live {
   starting: Promise<void> | null
   /** Files to select once a magnet's metadata arrives. */
   pendingSelect: number[] | null
+  /** A disk-full retry (free-space check, then restart) is under way. */
+  diskRetrying: boolean
 }
 
 const PRIORITY_NUM: Record<Exclude<FilePriority, 'skip'>, number> = { low: 0, normal: 1, high: 2 }
 const STORE_VERSION = 1
 const RESUME_FLUSH_MS = 5000
+/** How often a download stopped by a full disk checks whether space was freed. */
+const DISK_RETRY_MS = 2000
 
 export class Engine extends EventEmitter<EngineEvents> {
   private client!: WebTorrent
@@ -99,6 +103,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   private tickTimer: NodeJS.Timeout | null = null
   private flushTimer: NodeJS.Timeout | null = null
   private saveTimer: NodeJS.Timeout | null = null
+  private diskTimer: NodeJS.Timeout | null = null
   private closed = false
   private lastStats: GlobalStats | null = null
 
@@ -124,6 +129,9 @@ export class Engine extends EventEmitter<EngineEvents> {
     engine.tickTimer.unref()
     engine.flushTimer = setInterval(() => { void engine.flushResume() }, RESUME_FLUSH_MS)
     engine.flushTimer.unref()
+    // Downloads stopped by a full disk (now or in an earlier run) resume by themselves once space is freed.
+    engine.diskTimer = setInterval(() => { void engine.retryDiskFull() }, DISK_RETRY_MS)
+    engine.diskTimer.unref()
     if (opts.autoStart !== false) {
       await Promise.all([...engine.live.values()].filter((l) => !l.rec.paused && !l.rec.error).map((l) => engine.start(l)))
     }
@@ -136,7 +144,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       try { info = parseTorrentBytes(Buffer.from(rec.torrentFile, 'base64')).info } catch { info = null }
     }
     const error = rec.error ? new EngineError(rec.error.code, rec.error.message) : null
-    return { rec, wt: null, info, checking: null, error, sessionUp: 0, sessionDown: 0, resumeDirty: false, trackers: new Map(), starting: null, pendingSelect: null }
+    return { rec, wt: null, info, checking: null, error, sessionUp: 0, sessionDown: 0, resumeDirty: false, trackers: new Map(), starting: null, pendingSelect: null, diskRetrying: false }
   }
 
   // ------------------------------------------------------------ the WebTorrent client
@@ -422,15 +430,59 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   private fail (l: Live, err: EngineError): void {
+    const diskFull = err.code === 'DISK_FULL' && !!l.info
+    if (diskFull) {
+      // Stopped, not given up: retryDiskFull starts it again once the disk has room.
+      err = new EngineError('DISK_FULL', `The disk is full: "${l.rec.name}" could not be written in ${l.rec.savePath}. ` +
+        'The download is paused and will resume by itself once space is freed there.', { cause: err })
+    }
     l.error = err
     l.rec.error = { code: err.code, message: err.message }
     if (l.wt) {
       const wt = l.wt
+      // Keep every piece verified so far: save it as resume data once the files are closed.
+      const bits = diskFull && wt.bitfield ? new Uint8Array(wt.bitfield.buffer).slice() : null
       this.foldSession(l)
       l.wt = null
-      if (!wt.destroyed) wt.destroy()
+      const saveBits = () => {
+        if (!bits || !l.info || l.wt || l.starting) return
+        void captureResume(this.diskFilesOf(l.rec, l.info), bits).then((r) => {
+          if (l.wt || l.starting) return
+          l.rec.resume = r
+          this.saveSoon()
+        })
+      }
+      if (!wt.destroyed) wt.destroy({}, saveBits)
+      else saveBits()
     }
     this.saveSoon()
+  }
+
+  /**
+   * Restarts downloads stopped by a full disk once their folder has room for what is left (or for a
+   * few pieces, whichever is less). If the disk fills again they stop again, keeping what they have.
+   */
+  private async retryDiskFull (): Promise<void> {
+    if (this.closed) return
+    for (const l of this.live.values()) {
+      if (l.error?.code !== 'DISK_FULL' || !l.info || l.rec.paused || l.wt || l.starting || l.diskRetrying) continue
+      l.diskRetrying = true
+      try {
+        const fs = await statfs(l.rec.savePath)
+        const free = fs.bavail * fs.bsize
+        const size = this.summary(l).size
+        const left = Math.max(0, size * (1 - this.selectedProgress(l)))
+        if (free < Math.min(left, 4 * l.info.pieceLength)) continue
+        if (this.closed || l.error?.code !== 'DISK_FULL' || l.rec.paused || l.wt || l.starting) continue
+        await this.start(l)
+        this.saveSoon()
+        this.tick()
+      } catch {
+        // The folder is unreachable for now (an unmounted disk): try again on the next round.
+      } finally {
+        l.diskRetrying = false
+      }
+    }
   }
 
   private foldSession (l: Live): void {
@@ -802,7 +854,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   async close (): Promise<void> {
     if (this.closed) return
     this.closed = true
-    for (const t of [this.tickTimer, this.flushTimer, this.saveTimer]) if (t) clearInterval(t)
+    for (const t of [this.tickTimer, this.flushTimer, this.saveTimer, this.diskTimer]) if (t) clearInterval(t)
     await Promise.all([...this.live.values()].map((l) => this.stop(l).catch(() => {})))
     this.saveNow()
     await new Promise<void>((r) => this.client.destroy(() => r()))
