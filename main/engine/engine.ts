@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto'
 import { access, mkdir, readFile, rm, rmdir, statfs, constants as fsConstants } from 'node:fs/promises'
 import { dirname, isAbsolute, relative, resolve } from 'node:path'
 import bencode from 'bencode'
-import WebTorrent, { type WtTorrent, type WtOptions } from 'webtorrent'
+import WebTorrent, { type WtTorrent, type WtOptions, type WtWire } from 'webtorrent'
 import type {
   AddSource, CreateOptions, EventPayloads, FilePriority, GlobalStats, Origin, PeerSnapshot,
   Settings, ShareProgress, TorrentDetail, TorrentState, TorrentSummary, TrackerSnapshot
@@ -85,6 +85,11 @@ interface Live {
   pendingSelect: number[] | null
   /** A disk-full retry (free-space check, then restart) is under way. */
   diskRetrying: boolean
+  /** Addresses this torrent dialled and connected to (this session), to dial again when it has lost every peer. */
+  knownPeers: Set<string>
+  /** When it last had a connection or a dial under way, or last re-dialled its known peers. */
+  lastRevive: number
+  lastReannounce: number
 }
 
 const PRIORITY_NUM: Record<Exclude<FilePriority, 'skip'>, number> = { low: 0, normal: 1, high: 2 }
@@ -92,6 +97,15 @@ const STORE_VERSION = 1
 const RESUME_FLUSH_MS = 5000
 /** How often a download stopped by a full disk checks whether space was freed. */
 const DISK_RETRY_MS = 2000
+/**
+ * A download left with no connection and nothing being dialled (webtorrent gives a peer up after
+ * three failed reconnects, 1 + 5 + 15 s: a network outage longer than that strands it for good)
+ * dials its known peers again this often, and asks its trackers and the DHT at most every
+ * REANNOUNCE_MS.
+ */
+const REVIVE_MS = 10_000
+const REANNOUNCE_MS = 60_000
+const KNOWN_PEERS_MAX = 100
 
 export class Engine extends EventEmitter<EngineEvents> {
   private client!: WebTorrent
@@ -144,7 +158,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       try { info = parseTorrentBytes(Buffer.from(rec.torrentFile, 'base64')).info } catch { info = null }
     }
     const error = rec.error ? new EngineError(rec.error.code, rec.error.message) : null
-    return { rec, wt: null, info, checking: null, error, sessionUp: 0, sessionDown: 0, resumeDirty: false, trackers: new Map(), starting: null, pendingSelect: null, diskRetrying: false }
+    return { rec, wt: null, info, checking: null, error, sessionUp: 0, sessionDown: 0, resumeDirty: false, trackers: new Map(), starting: null, pendingSelect: null, diskRetrying: false, knownPeers: new Set(), lastRevive: 0, lastReannounce: 0 }
   }
 
   // ------------------------------------------------------------ the WebTorrent client
@@ -385,10 +399,35 @@ export class Engine extends EventEmitter<EngineEvents> {
     wt.on('error', (err: Error) => this.fail(l, toEngineError(err)))
     wt.on('warning', (err: Error) => this.onTrackerWarning(l, err))
     wt.on('ready', () => this.watchTrackers(l, wt))
+    wt.on('wire', (wire: WtWire, addr?: string) => {
+      // Only dialled addresses are worth dialling again (an incoming peer's port is ephemeral).
+      if (!addr || !wire.type.endsWith('Outgoing') || l.knownPeers.has(addr)) return
+      if (l.knownPeers.size >= KNOWN_PEERS_MAX) l.knownPeers.delete(l.knownPeers.values().next().value!)
+      l.knownPeers.add(addr)
+    })
+    l.lastRevive = Date.now()
     if (this.settings.pex) advertisePeers(wt)
     const addPeers = () => { for (const p of rec.peers) wt.addPeer(p) }
     if (wt.infoHash) addPeers()
     else wt.once('infoHash', addPeers)
+  }
+
+  /** Dials the peers of a download that lost them all (see REVIVE_MS); called on every tick. */
+  private revivePeers (l: Live, now: number): void {
+    const wt = l.wt
+    const dialling = (wt as unknown as { _peersLength?: number } | null)?._peersLength ?? 0
+    if (!wt || wt.destroyed || !wt.infoHash || wt.done || wt.wires.length > 0 || dialling > 0) {
+      l.lastRevive = now
+      return
+    }
+    if (now - l.lastRevive < REVIVE_MS) return
+    l.lastRevive = now
+    for (const addr of new Set([...l.rec.peers, ...l.knownPeers])) wt.addPeer(addr)
+    if (now - l.lastReannounce >= REANNOUNCE_MS) {
+      l.lastReannounce = now
+      ;(wt.discovery?.tracker as unknown as { update?: () => void } | null | undefined)?.update?.()
+      ;(this.client.dht as unknown as { lookup?: (infoHash: string) => void } | null)?.lookup?.(wt.infoHash)
+    }
   }
 
   private onMetadata (l: Live, wt: WtTorrent): void {
@@ -789,7 +828,9 @@ export class Engine extends EventEmitter<EngineEvents> {
     const added: TorrentSummary[] = []
     const changed: Array<{ infoHash: string; patch: Partial<TorrentSummary> }> = []
     const seen = new Set<string>()
+    const now = Date.now()
     for (const l of this.live.values()) {
+      this.revivePeers(l, now)
       const s = this.summary(l)
       seen.add(s.infoHash)
       const prev = this.lastSent.get(s.infoHash)
