@@ -21,7 +21,8 @@ const MiB = 1024 * 1024
 const RUNNER = resolve(import.meta.dirname, 'fault-runner.ts')
 const LONG = process.env.SHOAL_RELIABILITY_LONG === '1'
 const KILLS = Number(process.env.SHOAL_FAULTS_KILLS ?? (LONG ? 40 : 8))
-const SIZE = (LONG ? 96 : 24) * MiB
+// Large enough that the kills land before the end even when every random delay is long.
+const SIZE = (LONG ? 128 : 32) * MiB
 const PIECE = 64 * 1024
 const RATE = 384 * 1024
 const SEED = Number(process.env.SHOAL_FAULTS_SEED ?? Math.floor(Math.random() * 2 ** 31))
@@ -110,6 +111,7 @@ test(`killed during writes: a downloader SIGKILLed at ${KILLS} random moments lo
     const ready = (c: Child) => c.lines.find((s) => s.type === 'status' && (s.state === 'downloading' || s.state === 'seeding'))
 
     let kills = 0
+    let killsMidDownload = 0
     let recheckedPieces = 0
     let redownloadedPieces = 0
     let lastSeenBeforeKill: Uint8Array = new Uint8Array(0)
@@ -147,8 +149,8 @@ test(`killed during writes: a downloader SIGKILLed at ${KILLS} random moments lo
       persisted = persistedBits(dataDir)
       // What was saved as verified must be verified: no piece of the saved resume data is wrong on disk.
       assert.deepEqual(badClaims(out, persisted, hashes, pieceCount), [], `after kill ${kills}: saved resume data claims pieces whose bytes are wrong (seed ${SEED})`)
-      const at = count(lastSeenBeforeKill, pieceCount)
-      assert.ok(at < pieceCount, `kill ${kills} landed mid-download (${at}/${pieceCount} pieces)`)
+      // A kill after the last piece is no fault of the engine; the next restart must still be complete.
+      if (count(lastSeenBeforeKill, pieceCount) < pieceCount) killsMidDownload++
     }
 
     // The last run: full speed, to the end.
@@ -158,13 +160,13 @@ test(`killed during writes: a downloader SIGKILLed at ${KILLS} random moments lo
     last.kill('SIGTERM')
     await last.exited
     assert.equal(await sha256File(out), want, 'the downloaded file is right')
-    assert.ok(kills >= Math.min(KILLS, 4), `enough kills landed mid-download (${kills})`)
-    const line = `${kills} SIGKILLs at random moments (seed ${SEED}) of a ${SIZE / MiB} MiB download at ${RATE / 1024} KiB/s; ` +
+    assert.ok(killsMidDownload >= Math.min(KILLS, 4), `enough kills landed mid-download (${killsMidDownload} of ${kills})`)
+    const line = `${kills} SIGKILLs (${killsMidDownload} mid-download) at random moments (seed ${SEED}) of a ${SIZE / MiB} MiB download at ${RATE / 1024} KiB/s; ` +
       `every restart kept every saved piece and claimed only pieces whose bytes hash right; ${recheckedPieces} pieces re-verified from disk beyond the saved resume data; ` +
       `${redownloadedPieces} pieces downloaded again; SHA-256 verified`
     console.log(line)
     for (const l of log) console.log(`  ${l}`)
-    writeFigures('kill-loop', { title: 'Killed during writes (SIGKILL loop)', reportLines: [line], seed: SEED, kills, recheckedPieces, redownloadedPieces, bytesLost: 0 })
+    writeFigures('kill-loop', { title: 'Killed during writes (SIGKILL loop)', reportLines: [line], seed: SEED, kills, killsMidDownload, recheckedPieces, redownloadedPieces, bytesLost: 0 })
   } finally {
     for (const c of children) { c.kill('SIGKILL'); await c.exited }
     await seeder?.close()
