@@ -481,6 +481,9 @@ export class Engine extends EventEmitter<EngineEvents> {
       const wt = l.wt
       // Keep every piece verified so far: save it as resume data once the files are closed.
       const bits = diskFull && wt.bitfield ? new Uint8Array(wt.bitfield.buffer).slice() : null
+      // At once, so the stopped torrent's progress does not dip meanwhile. No file stamps yet: a
+      // restore before the real ones arrive hashes the pieces on disk instead of trusting them.
+      if (bits && l.info) l.rec.resume = { bitfield: Buffer.from(bits).toString('base64'), files: l.info.files.map(() => null), savedAt: Date.now() }
       this.foldSession(l)
       l.wt = null
       const saveBits = () => {

@@ -13,6 +13,7 @@ import type { Engine } from '../../main/engine/engine.ts'
 import { writeFigures } from './figures.ts'
 
 const MiB = 1024 * 1024
+const lines: string[] = []
 
 test('disk full, then freed: the download stops with DISK_FULL, keeps its pieces, and resumes by itself once space is freed', { timeout: 120_000 }, async (t) => {
   if (process.getuid?.() !== 0) { t.skip('needs root to mount a small tmpfs'); return }
@@ -69,7 +70,7 @@ test('disk full, then freed: the download stops with DISK_FULL, keeps its pieces
     assert.equal(drop, 0, `verified progress went down by ${drop}`)
     const line = `disk full at ${(atFull * 100).toFixed(0)}% (DISK_FULL: "${failed.error}"); resumed by itself ${(resumedMs / 1000).toFixed(1)} s after space was freed; completed, SHA-256 verified, verified progress never went down`
     console.log(line)
-    writeFigures('disk-full', { title: 'Disk full, then freed (4 MiB tmpfs)', reportLines: [line], resumedMs, bytesLost: 0 })
+    lines.push(line)
   } finally {
     if (sampler) clearInterval(sampler)
     await leecher?.close()
@@ -77,4 +78,59 @@ test('disk full, then freed: the download stops with DISK_FULL, keeps its pieces
     execFileSync('umount', [small])
     d.cleanup()
   }
+})
+
+test('disk full across a restart: the stopped download is stored with its error and resumes by itself after the restart once space is freed', { timeout: 120_000 }, async (t) => {
+  if (process.getuid?.() !== 0) { t.skip('needs root to mount a small tmpfs'); return }
+  const d = tempDir('shoal-diskfull2-')
+  const small = join(d.path, 'small')
+  mkdirSync(small)
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', small])
+  let seeder: Engine | null = null
+  let leecher: Engine | null = null
+  try {
+    const filler = randomFile(join(small, 'filler.bin'), 2.5 * MiB)
+    seeder = await openTestEngine({ dataDir: join(d.path, 'seeder') })
+    const open = () => openTestEngine({ dataDir: join(d.path, 'leecher'), settings: { downloadPath: join(small, 'downloads') } })
+    leecher = await open()
+    const src = randomFile(join(d.path, 'src', 'full2.bin'), 3 * MiB)
+    const want = await sha256File(src)
+    const shared = await seeder.share([src], { pieceLength: 64 * 1024 })
+    await leecher.add(shared.magnetURI, { peers: [`127.0.0.1:${seeder.listeningPort}`] })
+    const first = leecher
+    const failed = await waitFor('the disk to fill up', () => { const r = first.list()[0]; return r?.state === 'error' ? r : null }, 60_000, 50)
+    assert.equal(failed.errorCode, 'DISK_FULL', failed.error ?? '')
+    // The verified pieces are kept as resume data, which close() writes to the store.
+    await waitFor('resume data saved', () => first.detail(shared.infoHash).pieces !== '', 10_000, 50)
+    const atFull = failed.progress
+    await leecher.close()
+
+    leecher = await open()
+    const again = leecher
+    const row = () => again.list().find((x) => x.infoHash === shared.infoHash)
+    const reopened = row()!
+    assert.equal(reopened.state, 'error', 'still stopped after the restart: the disk is still full')
+    assert.equal(reopened.errorCode, 'DISK_FULL')
+    assert.ok(reopened.progress >= atFull, `nothing verified lost across the restart (${reopened.progress} >= ${atFull})`)
+
+    rmSync(filler)
+    const freedAt = Date.now()
+    await waitFor('the download to resume by itself after the restart', () => row()?.state === 'downloading' || row()?.state === 'seeding', 30_000, 50)
+    const resumedMs = Date.now() - freedAt
+    await waitFor('the download to complete', () => row()?.progress === 1 && row()?.state === 'seeding', 60_000, 100)
+    assert.equal(row()!.errorCode, null)
+    assert.equal(await sha256File(join(small, 'downloads', 'full2.bin')), want)
+    const line = `disk full at ${(atFull * 100).toFixed(0)}%, engine restarted while full (kept ${(reopened.progress * 100).toFixed(0)}%); resumed by itself ${(resumedMs / 1000).toFixed(1)} s after space was freed; SHA-256 verified`
+    console.log(line)
+    lines.push(line)
+  } finally {
+    await leecher?.close()
+    await seeder?.close()
+    execFileSync('umount', [small])
+    d.cleanup()
+  }
+})
+
+test('disk full: figures written', () => {
+  writeFigures('disk-full', { title: 'Disk full, then freed (4 MiB tmpfs)', reportLines: lines, bytesLost: 0 })
 })
