@@ -530,7 +530,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   private foldSession (l: Live): void {
     if (!l.wt) return
     l.rec.uploaded += l.wt.uploaded - l.sessionUp
-    l.rec.downloaded += l.wt.downloaded - l.sessionDown
+    l.rec.downloaded += l.wt.received - l.sessionDown
     l.sessionUp = 0
     l.sessionDown = 0
   }
@@ -713,7 +713,9 @@ export class Engine extends EventEmitter<EngineEvents> {
     const downloadSpeed = wt ? Math.round(wt.downloadSpeed) : 0
     const uploadSpeed = wt ? Math.round(wt.uploadSpeed) : 0
     const uploaded = l.rec.uploaded + (wt ? wt.uploaded - l.sessionUp : 0)
-    const downloaded = l.rec.downloaded + (wt ? wt.downloaded - l.sessionDown : 0)
+    // received: payload bytes from peers this session. (wt.downloaded is the verified and in-progress
+    // data on disk, which after a restart counted every resumed piece again.)
+    const downloaded = l.rec.downloaded + (wt ? wt.received - l.sessionDown : 0)
     let wanted = size
     if (l.info && l.rec.priorities) wanted = l.info.files.reduce((s, f, i) => s + (l.rec.priorities![i] === 'skip' ? 0 : f.length), 0)
     const left = wanted * (1 - progress)
@@ -873,7 +875,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       const rec = { ...l.rec }
       if (l.wt) {
         rec.uploaded += l.wt.uploaded - l.sessionUp
-        rec.downloaded += l.wt.downloaded - l.sessionDown
+        rec.downloaded += l.wt.received - l.sessionDown
       }
       return rec
     })
