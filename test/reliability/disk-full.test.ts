@@ -68,7 +68,7 @@ test('disk full, then freed: the download stops with DISK_FULL, keeps its pieces
     assert.equal(done.error, null)
     assert.equal(await sha256File(join(small, 'downloads', 'full.bin')), want)
     assert.equal(drop, 0, `verified progress went down by ${drop}`)
-    const line = `disk full at ${(atFull * 100).toFixed(0)}% (DISK_FULL: "${failed.error}"); resumed by itself ${(resumedMs / 1000).toFixed(1)} s after space was freed; completed, SHA-256 verified, verified progress never went down`
+    const line = `disk full at ${(atFull * 100).toFixed(0)}% (DISK_FULL: "${failed.error}"); resumed by itself ${(resumedMs / 1000).toFixed(1)} s after space was freed; completed, SHA-256 verified, verified progress never went down; ${done.downloaded} bytes received for ${done.size}`
     console.log(line)
     lines.push(line)
   } finally {
