@@ -2,10 +2,10 @@
 // change events for the UI. Plain Node: the Electron app, `shoal serve` and the CLI all use it.
 import { EventEmitter } from 'node:events'
 import { randomUUID } from 'node:crypto'
-import { access, mkdir, readFile, rm, rmdir, constants as fsConstants } from 'node:fs/promises'
+import { access, mkdir, readFile, rm, rmdir, statfs, constants as fsConstants } from 'node:fs/promises'
 import { dirname, isAbsolute, relative, resolve } from 'node:path'
 import bencode from 'bencode'
-import WebTorrent, { type WtTorrent, type WtOptions } from 'webtorrent'
+import WebTorrent, { type WtTorrent, type WtOptions, type WtWire } from 'webtorrent'
 import type {
   AddSource, CreateOptions, EventPayloads, FilePriority, GlobalStats, Origin, PeerSnapshot,
   Settings, ShareProgress, TorrentDetail, TorrentState, TorrentSummary, TrackerSnapshot
@@ -83,11 +83,29 @@ interface Live {
   starting: Promise<void> | null
   /** Files to select once a magnet's metadata arrives. */
   pendingSelect: number[] | null
+  /** A disk-full retry (free-space check, then restart) is under way. */
+  diskRetrying: boolean
+  /** Addresses this torrent dialled and connected to (this session), to dial again when it has lost every peer. */
+  knownPeers: Set<string>
+  /** When it last had a connection or a dial under way, or last re-dialled its known peers. */
+  lastRevive: number
+  lastReannounce: number
 }
 
 const PRIORITY_NUM: Record<Exclude<FilePriority, 'skip'>, number> = { low: 0, normal: 1, high: 2 }
 const STORE_VERSION = 1
 const RESUME_FLUSH_MS = 5000
+/** How often a download stopped by a full disk checks whether space was freed. */
+const DISK_RETRY_MS = 2000
+/**
+ * A download left with no connection and nothing being dialled (webtorrent gives a peer up after
+ * three failed reconnects, 1 + 5 + 15 s: a network outage longer than that strands it for good)
+ * dials its known peers again this often, and asks its trackers and the DHT at most every
+ * REANNOUNCE_MS.
+ */
+const REVIVE_MS = 10_000
+const REANNOUNCE_MS = 60_000
+const KNOWN_PEERS_MAX = 100
 
 export class Engine extends EventEmitter<EngineEvents> {
   private client!: WebTorrent
@@ -99,6 +117,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   private tickTimer: NodeJS.Timeout | null = null
   private flushTimer: NodeJS.Timeout | null = null
   private saveTimer: NodeJS.Timeout | null = null
+  private diskTimer: NodeJS.Timeout | null = null
   private closed = false
   private lastStats: GlobalStats | null = null
 
@@ -124,6 +143,9 @@ export class Engine extends EventEmitter<EngineEvents> {
     engine.tickTimer.unref()
     engine.flushTimer = setInterval(() => { void engine.flushResume() }, RESUME_FLUSH_MS)
     engine.flushTimer.unref()
+    // Downloads stopped by a full disk (now or in an earlier run) resume by themselves once space is freed.
+    engine.diskTimer = setInterval(() => { void engine.retryDiskFull() }, DISK_RETRY_MS)
+    engine.diskTimer.unref()
     if (opts.autoStart !== false) {
       await Promise.all([...engine.live.values()].filter((l) => !l.rec.paused && !l.rec.error).map((l) => engine.start(l)))
     }
@@ -136,7 +158,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       try { info = parseTorrentBytes(Buffer.from(rec.torrentFile, 'base64')).info } catch { info = null }
     }
     const error = rec.error ? new EngineError(rec.error.code, rec.error.message) : null
-    return { rec, wt: null, info, checking: null, error, sessionUp: 0, sessionDown: 0, resumeDirty: false, trackers: new Map(), starting: null, pendingSelect: null }
+    return { rec, wt: null, info, checking: null, error, sessionUp: 0, sessionDown: 0, resumeDirty: false, trackers: new Map(), starting: null, pendingSelect: null, diskRetrying: false, knownPeers: new Set(), lastRevive: 0, lastReannounce: 0 }
   }
 
   // ------------------------------------------------------------ the WebTorrent client
@@ -377,10 +399,35 @@ export class Engine extends EventEmitter<EngineEvents> {
     wt.on('error', (err: Error) => this.fail(l, toEngineError(err)))
     wt.on('warning', (err: Error) => this.onTrackerWarning(l, err))
     wt.on('ready', () => this.watchTrackers(l, wt))
+    wt.on('wire', (wire: WtWire, addr?: string) => {
+      // Only dialled addresses are worth dialling again (an incoming peer's port is ephemeral).
+      if (!addr || !wire.type.endsWith('Outgoing') || l.knownPeers.has(addr)) return
+      if (l.knownPeers.size >= KNOWN_PEERS_MAX) l.knownPeers.delete(l.knownPeers.values().next().value!)
+      l.knownPeers.add(addr)
+    })
+    l.lastRevive = Date.now()
     if (this.settings.pex) advertisePeers(wt)
     const addPeers = () => { for (const p of rec.peers) wt.addPeer(p) }
     if (wt.infoHash) addPeers()
     else wt.once('infoHash', addPeers)
+  }
+
+  /** Dials the peers of a download that lost them all (see REVIVE_MS); called on every tick. */
+  private revivePeers (l: Live, now: number): void {
+    const wt = l.wt
+    const dialling = (wt as unknown as { _peersLength?: number } | null)?._peersLength ?? 0
+    if (!wt || wt.destroyed || !wt.infoHash || wt.done || wt.wires.length > 0 || dialling > 0) {
+      l.lastRevive = now
+      return
+    }
+    if (now - l.lastRevive < REVIVE_MS) return
+    l.lastRevive = now
+    for (const addr of new Set([...l.rec.peers, ...l.knownPeers])) wt.addPeer(addr)
+    if (now - l.lastReannounce >= REANNOUNCE_MS) {
+      l.lastReannounce = now
+      ;(wt.discovery?.tracker as unknown as { update?: () => void } | null | undefined)?.update?.()
+      ;(this.client.dht as unknown as { lookup?: (infoHash: string) => void } | null)?.lookup?.(wt.infoHash)
+    }
   }
 
   private onMetadata (l: Live, wt: WtTorrent): void {
@@ -422,21 +469,68 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   private fail (l: Live, err: EngineError): void {
+    const diskFull = err.code === 'DISK_FULL' && !!l.info
+    if (diskFull) {
+      // Stopped, not given up: retryDiskFull starts it again once the disk has room.
+      err = new EngineError('DISK_FULL', `The disk is full: "${l.rec.name}" could not be written in ${l.rec.savePath}. ` +
+        'The download is paused and will resume by itself once space is freed there.', { cause: err })
+    }
     l.error = err
     l.rec.error = { code: err.code, message: err.message }
     if (l.wt) {
       const wt = l.wt
+      // Keep every piece verified so far: save it as resume data once the files are closed.
+      const bits = diskFull && wt.bitfield ? new Uint8Array(wt.bitfield.buffer).slice() : null
+      // At once, so the stopped torrent's progress does not dip meanwhile. No file stamps yet: a
+      // restore before the real ones arrive hashes the pieces on disk instead of trusting them.
+      if (bits && l.info) l.rec.resume = { bitfield: Buffer.from(bits).toString('base64'), files: l.info.files.map(() => null), savedAt: Date.now() }
       this.foldSession(l)
       l.wt = null
-      if (!wt.destroyed) wt.destroy()
+      const saveBits = () => {
+        if (!bits || !l.info || l.wt || l.starting) return
+        void captureResume(this.diskFilesOf(l.rec, l.info), bits).then((r) => {
+          if (l.wt || l.starting) return
+          l.rec.resume = r
+          this.saveSoon()
+        })
+      }
+      if (!wt.destroyed) wt.destroy({}, saveBits)
+      else saveBits()
     }
     this.saveSoon()
+  }
+
+  /**
+   * Restarts downloads stopped by a full disk once their folder has room for what is left (or for a
+   * few pieces, whichever is less). If the disk fills again they stop again, keeping what they have.
+   */
+  private async retryDiskFull (): Promise<void> {
+    if (this.closed) return
+    for (const l of this.live.values()) {
+      if (l.error?.code !== 'DISK_FULL' || !l.info || l.rec.paused || l.wt || l.starting || l.diskRetrying) continue
+      l.diskRetrying = true
+      try {
+        const fs = await statfs(l.rec.savePath)
+        const free = fs.bavail * fs.bsize
+        const size = this.summary(l).size
+        const left = Math.max(0, size * (1 - this.selectedProgress(l)))
+        if (free < Math.min(left, 4 * l.info.pieceLength)) continue
+        if (this.closed || l.error?.code !== 'DISK_FULL' || l.rec.paused || l.wt || l.starting) continue
+        await this.start(l)
+        this.saveSoon()
+        this.tick()
+      } catch {
+        // The folder is unreachable for now (an unmounted disk): try again on the next round.
+      } finally {
+        l.diskRetrying = false
+      }
+    }
   }
 
   private foldSession (l: Live): void {
     if (!l.wt) return
     l.rec.uploaded += l.wt.uploaded - l.sessionUp
-    l.rec.downloaded += l.wt.downloaded - l.sessionDown
+    l.rec.downloaded += l.wt.received - l.sessionDown
     l.sessionUp = 0
     l.sessionDown = 0
   }
@@ -619,7 +713,9 @@ export class Engine extends EventEmitter<EngineEvents> {
     const downloadSpeed = wt ? Math.round(wt.downloadSpeed) : 0
     const uploadSpeed = wt ? Math.round(wt.uploadSpeed) : 0
     const uploaded = l.rec.uploaded + (wt ? wt.uploaded - l.sessionUp : 0)
-    const downloaded = l.rec.downloaded + (wt ? wt.downloaded - l.sessionDown : 0)
+    // received: payload bytes from peers this session. (wt.downloaded is the verified and in-progress
+    // data on disk, which after a restart counted every resumed piece again.)
+    const downloaded = l.rec.downloaded + (wt ? wt.received - l.sessionDown : 0)
     let wanted = size
     if (l.info && l.rec.priorities) wanted = l.info.files.reduce((s, f, i) => s + (l.rec.priorities![i] === 'skip' ? 0 : f.length), 0)
     const left = wanted * (1 - progress)
@@ -752,7 +848,9 @@ export class Engine extends EventEmitter<EngineEvents> {
     const added: TorrentSummary[] = []
     const changed: Array<{ infoHash: string; patch: Partial<TorrentSummary> }> = []
     const seen = new Set<string>()
+    const now = Date.now()
     for (const l of this.live.values()) {
+      this.revivePeers(l, now)
       const s = this.summary(l)
       seen.add(s.infoHash)
       const prev = this.lastSent.get(s.infoHash)
@@ -792,7 +890,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       const rec = { ...l.rec }
       if (l.wt) {
         rec.uploaded += l.wt.uploaded - l.sessionUp
-        rec.downloaded += l.wt.downloaded - l.sessionDown
+        rec.downloaded += l.wt.received - l.sessionDown
       }
       return rec
     })
@@ -817,7 +915,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   async close (): Promise<void> {
     if (this.closed) return
     this.closed = true
-    for (const t of [this.tickTimer, this.flushTimer, this.saveTimer]) if (t) clearInterval(t)
+    for (const t of [this.tickTimer, this.flushTimer, this.saveTimer, this.diskTimer]) if (t) clearInterval(t)
     await Promise.all([...this.live.values()].map((l) => this.stop(l).catch(() => {})))
     this.saveNow()
     await new Promise<void>((r) => this.client.destroy(() => r()))
