@@ -3,6 +3,8 @@
 // three times slower than mktorrent here) and has no way to verify only chosen pieces.
 import { Worker } from 'node:worker_threads'
 import { availableParallelism } from 'node:os'
+import { open, type FileHandle } from 'node:fs/promises'
+import { hashRun } from './piece-run.ts'
 
 export interface HashFile { path: string; offset: number; length: number }
 export interface HashJob {
@@ -24,7 +26,32 @@ const workerUrl = new URL(
   new URL(import.meta.url.endsWith('.ts') ? './hash-worker.ts' : './hash-worker.js', import.meta.url).href.replace('/app.asar/', '/app.asar.unpacked/')
 )
 
+/**
+ * Below this many bytes a job is hashed on the calling thread: starting a worker (a new V8
+ * isolate, ~30 ms and several MiB) costs more than hashing a few MiB, and sharing hundreds of
+ * small files one by one would otherwise start hundreds of workers. 4 MiB of SHA-1 is ~3 ms.
+ */
+const INLINE_BYTES = 4 * 1024 * 1024
+
+async function runInline (job: HashJob, onBytes: (n: number) => void): Promise<{ digests: Uint8Array; ok: boolean[] }> {
+  const handles = new Map<number, FileHandle | null>()
+  const handle = async (i: number): Promise<FileHandle | null> => {
+    if (!handles.has(i)) handles.set(i, await open(job.files[i]!.path, 'r').catch(() => null))
+    return handles.get(i)!
+  }
+  try {
+    return await hashRun(job, {
+      readable: async (f) => (await handle(f)) !== null,
+      read: async (f, buf, off, len, pos) => (await (await handle(f))!.read(buf, off, len, pos)).bytesRead
+    }, onBytes)
+  } finally {
+    await Promise.all([...handles.values()].map((h) => h?.close()))
+  }
+}
+
 function runJob (job: HashJob, onBytes: (n: number) => void): Promise<{ digests: Uint8Array; ok: boolean[] }> {
+  const bytes = Math.min(job.totalLength - job.first * job.pieceLength, job.count * job.pieceLength)
+  if (bytes <= INLINE_BYTES) return runInline(job, onBytes)
   return new Promise((resolve, reject) => {
     const worker = new Worker(workerUrl, { workerData: job })
     let result: { digests: Uint8Array; ok: boolean[] } | null = null

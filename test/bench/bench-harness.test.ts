@@ -1,6 +1,6 @@
 // The benchmark harness runs end to end in --quick mode (16 MiB, one run, Shoal -> Shoal and one
-// anchor pair): it prints the tables and writes JSON with every figure present and positive. No
-// speed thresholds: this only checks that the harness works.
+// anchor pair, 10 torrents restarted and 20 idle): it prints the tables and writes JSON with every
+// figure present and positive, and the restart read no payload file. No speed thresholds.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
@@ -44,6 +44,15 @@ test('npm run bench -- --quick prints a table and writes JSON', { timeout: 12000
       assert.ok('ratioToQbit' in p)
     }
     assert.ok(report.timeToShare.some((s: { tool: string }) => s.tool === 'shoal create'), 'no shoal create timing')
+    // The many-torrents part: a restart that reads no payload file, and idle figures present.
+    assert.match(out, /\| restart with 10 complete torrents/, out)
+    const scale = report.scale
+    assert.ok(scale, 'JSON lacks scale')
+    assert.equal(scale.restart.torrents, 10)
+    assert.equal(scale.restart.filesRead, 0, 'the restart read payload files it had resume data for')
+    assert.ok(scale.restart.secondsToAllSeeding > 0 && scale.restart.peakRssMiB > 0, JSON.stringify(scale.restart))
+    assert.equal(scale.idle.torrents, 20)
+    assert.ok(scale.idle.rssMiB > 0 && scale.idle.cpuPercent >= 0, JSON.stringify(scale.idle))
     for (const s of report.timeToShare) {
       assert.ok(s.seconds > 0 && s.peakRssMiB > 0 && s.cpuS >= 0, `time to share ${s.tool}: ${JSON.stringify(s)}`)
     }

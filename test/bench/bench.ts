@@ -2,7 +2,9 @@
 // downloader pairs of Shoal (its CLI, as users run it), raw webtorrent and whichever of
 // qbittorrent-nox and aria2c are installed, on the same generated file over 127.0.0.1; plus time to
 // share (hash) it. Prints a table and writes .tmp/bench-<timestamp>.json.
-//   node test/bench/bench.ts [--size MiB] [--runs N] [--quick] [--only shoal,qbittorrent,aria2,webtorrent] [--out-dir DIR]
+// Then many torrents in one `shoal serve`: restart of 100 complete torrents, 500 idle (scale.ts).
+//   node test/bench/bench.ts [--size MiB] [--runs N] [--quick] [--only shoal,qbittorrent,aria2,webtorrent]
+//                            [--out-dir DIR] [--no-scale | --scale-only]
 import { parseArgs } from 'node:util'
 import { mkdirSync, statSync, writeFileSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
@@ -11,13 +13,14 @@ import { Procs, startTracker, shoalBin, firstLine, freePort, hasBinary } from '.
 import { Sampler, timed } from './measure.ts'
 import { CLIENTS, shoal } from './clients.ts'
 import type { Client, Ctx } from './clients.ts'
-import { median, pairTable, shareTable } from './report.ts'
+import { median, pairTable, shareTable, scaleTable } from './report.ts'
+import { scaleBench, type ScaleFigures } from './scale.ts'
 import type { PairResult, ShareResult, PairRun } from './report.ts'
 
 const MiB = 1024 * 1024
 const root = resolve(import.meta.dirname, '..', '..')
 
-const { values } = parseArgs({ options: { size: { type: 'string' }, runs: { type: 'string' }, quick: { type: 'boolean' }, only: { type: 'string' }, 'out-dir': { type: 'string' } } })
+const { values } = parseArgs({ options: { size: { type: 'string' }, runs: { type: 'string' }, quick: { type: 'boolean' }, only: { type: 'string' }, 'out-dir': { type: 'string' }, 'no-scale': { type: 'boolean' }, 'scale-only': { type: 'boolean' } } })
 const quick = !!values.quick
 const sizeMiB = Number(values.size ?? (quick ? 16 : 512))
 const runs = Number(values.runs ?? (quick ? 1 : 3))
@@ -25,12 +28,16 @@ if (!(sizeMiB > 0) || !(runs >= 1)) throw new Error('--size and --runs must be p
 const only = values.only ? new Set(values.only.split(',').map((s) => s.trim())) : null
 const clients = CLIENTS.filter((c) => (!only || only.has(c.name)) && c.available())
 const anchors = clients.filter((c) => c !== shoal)
+const scaleOnly = !!values['scale-only']
+const withScale = !values['no-scale'] && clients.includes(shoal)
 
 // Pairs: Shoal -> Shoal, then per anchor: anchor -> Shoal, Shoal -> anchor, anchor -> anchor.
 // Quick mode: Shoal -> Shoal and one anchor -> anchor (qBittorrent if installed).
 const pairs: Array<[Client, Client]> = []
-if (clients.includes(shoal)) pairs.push([shoal, shoal])
-if (quick) {
+if (!scaleOnly && clients.includes(shoal)) pairs.push([shoal, shoal])
+if (scaleOnly) {
+  // only the many-torrents part
+} else if (quick) {
   if (anchors[0]) pairs.push([anchors[0], anchors[0]])
 } else {
   for (const a of anchors) {
@@ -162,20 +169,34 @@ async function main (): Promise<void> {
     const qq = results.find((r) => r.seeder === 'qbittorrent' && r.downloader === 'qbittorrent' && r.runs > 0)
     for (const r of results) r.ratioToQbit = qq && r.runs > 0 ? r.mibPerS / qq.mibPerS : null
 
-    const share = await timeToShare(ctx, pieceLength)
+    const share = scaleOnly ? [] : await timeToShare(ctx, pieceLength)
     const mkt = share.find((x) => x.tool.startsWith('mktorrent'))
     for (const x of share) x.ratioToMktorrent = mkt ? x.seconds / mkt.seconds : null
 
-    console.log('')
-    console.log(pairTable(results, qq ? 'qBittorrent -> qBittorrent' : null))
-    console.log('')
-    console.log(shareTable(share, sizeMiB))
+    let scale: ScaleFigures | null = null
+    if (withScale) {
+      scale = await scaleBench(quick
+        ? { dir: dir.path, restartTorrents: 10, idleTorrents: 20, fileBytes: 64 * 1024, idleWindowS: 3 }
+        : { dir: dir.path, restartTorrents: 100, idleTorrents: 500, fileBytes: MiB, idleWindowS: 30 })
+    }
+
+    if (!scaleOnly) {
+      console.log('')
+      console.log(pairTable(results, qq ? 'qBittorrent -> qBittorrent' : null))
+      console.log('')
+      console.log(shareTable(share, sizeMiB))
+    }
+    if (scale) {
+      console.log('')
+      console.log(scaleTable(scale))
+    }
     const report = {
       startedAt: started.toISOString(),
       sizeMiB, runs, quick, pieceLength,
       clients: clients.map((c) => c.name),
       pairs: results,
       timeToShare: share,
+      scale,
       notMeasured: clients.filter((c) => c.seedOnly).map((c) => ({ client: c.name, pairs: clients.includes(shoal) ? [`Shoal -> ${c.label}`, `${c.label} -> ${c.label}`] : [`${c.label} -> ${c.label}`], reason: c.seedOnly }))
     }
     for (const n of report.notMeasured) console.log(`not measured: ${n.pairs.join(', ')} (${n.reason})`)
@@ -184,7 +205,7 @@ async function main (): Promise<void> {
     const jsonPath = join(outDir, `bench-${started.toISOString().replace(/[:.]/g, '-')}.json`)
     writeFileSync(jsonPath, JSON.stringify(report, null, 2) + '\n')
     console.log(`\nJSON: ${jsonPath}`)
-    if (!results.some((r) => r.runs > 0)) process.exitCode = 1
+    if (!scaleOnly && !results.some((r) => r.runs > 0)) process.exitCode = 1
   } finally {
     await procs.stopAll()
     await tracker.close()

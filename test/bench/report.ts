@@ -1,5 +1,6 @@
 // Result shapes, medians, and the printed tables.
 import type { ProcFigures } from './measure.ts'
+import type { ScaleFigures } from './scale.ts'
 
 export interface PairRun { totalS: number; ttfbS: number; mibPerS: number; downloader: ProcFigures; seeder: ProcFigures }
 
@@ -49,4 +50,16 @@ export function pairTable (rs: PairResult[], base: string | null): string {
 export function shareTable (rs: ShareResult[], sizeMiB: number): string {
   return table([`time to share ${sizeMiB} MiB`, 'seconds', 'x mktorrent -t 1', 'peak RSS MiB', 'CPU s'],
     rs.map((r) => [r.tool, f(r.seconds, 2), r.ratioToMktorrent == null ? '-' : f(r.ratioToMktorrent, 2), f(r.peakRssMiB), f(r.cpuS, 2)]))
+}
+
+export function scaleTable (s: ScaleFigures): string {
+  const r = s.restart
+  const i = s.idle
+  return table(['many torrents (shoal serve)', 'figure'], [
+    [`restart with ${r.torrents} complete torrents (${f(r.payloadMiB, 0)} MiB) to all seeding`, `${f(r.secondsToAllSeeding, 2)} s`],
+    ['  payload files read during that restart', String(r.filesRead)],
+    ['  peak RSS during that restart', `${f(r.peakRssMiB)} MiB`],
+    [`${i.torrents} idle torrents: RSS (peak)`, `${f(i.rssMiB)} MiB (${f(i.peakRssMiB)})`],
+    [`${i.torrents} idle torrents: CPU over ${i.windowS} s`, `${f(i.cpuPercent, 2)} % of a core`]
+  ])
 }

@@ -94,6 +94,7 @@ test('electron-builder --dir packages main, preload, renderer and production dep
       assert.ok(files.some((f) => f.endsWith('.node')), `${m}: a native binary is unpacked`)
     }
     assert.ok(existsSync(join(unpacked, 'dist', 'main', 'engine', 'hash-worker.js')), 'the hash worker is a real file')
+    assert.ok(existsSync(join(unpacked, 'dist', 'main', 'engine', 'piece-run.js')), 'the module the hash worker imports is a real file too')
     t.diagnostic(`app.asar: ${listed.length} entries, ${topLevel.size} top-level packages, ${nodeFiles.length} native binaries unpacked`)
   } finally { tmp.cleanup() }
 })

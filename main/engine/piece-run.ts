@@ -1,0 +1,52 @@
+// Hashes one contiguous run of pieces, reading them from the files that hold them. Shared by the
+// hash worker (synchronous reads, off the event loop) and the calling thread (asynchronous reads,
+// for jobs too small to be worth a thread).
+import { createHash } from 'node:crypto'
+import type { HashJob } from './piece-hasher.ts'
+
+export interface PieceFiles {
+  /** Reads into buf at bufOffset; 0 at end of file. Throws or returns null fd when unreadable. */
+  read: (file: number, buf: Buffer, bufOffset: number, length: number, position: number) => number | Promise<number>
+  /** Whether file i can be read at all (missing files count as absent bytes, not errors). */
+  readable: (file: number) => boolean | Promise<boolean>
+}
+
+export interface RunResult { digests: Buffer; ok: boolean[] }
+
+export async function hashRun (job: HashJob, io: PieceFiles, onBytes: (n: number) => void): Promise<RunResult> {
+  const buf = Buffer.allocUnsafe(job.pieceLength)
+  const digests = Buffer.alloc(job.count * 20)
+  const ok: boolean[] = []
+  let fileIdx = 0
+  for (let k = 0; k < job.count; k++) {
+    const index = job.first + k
+    const start = index * job.pieceLength
+    const end = Math.min(start + job.pieceLength, job.totalLength)
+    let pos = start
+    let complete = true
+    while (fileIdx < job.files.length && job.files[fileIdx]!.offset + job.files[fileIdx]!.length <= pos) fileIdx++
+    let f = fileIdx
+    while (pos < end && f < job.files.length) {
+      const file = job.files[f]!
+      const fileEnd = file.offset + file.length
+      if (fileEnd <= pos) { f++; continue }
+      const want = Math.min(end, fileEnd) - pos
+      let got = 0
+      if (await io.readable(f)) {
+        while (got < want) {
+          const n = await io.read(f, buf, pos - start + got, want - got, pos - file.offset + got)
+          if (n === 0) break
+          got += n
+        }
+      }
+      if (got < want) complete = false
+      pos += want
+      f++
+    }
+    const digest = createHash('sha1').update(buf.subarray(0, end - start)).digest()
+    digest.copy(digests, k * 20)
+    if (job.expected) ok.push(complete && digest.equals(Buffer.from(job.expected.buffer, job.expected.byteOffset + k * 20, 20)))
+    onBytes(end - start)
+  }
+  return { digests, ok }
+}
