@@ -3,7 +3,8 @@
 // `npm test` runs) and prints the figures they write: inputs tried, faults survived, bytes lost,
 // peak RSS of each test process.
 //   npm run test:reliability -- --long            the long part: 200,000 parser inputs, 2,000 engine
-//                                                 adds, a fresh seed (printed; SHOAL_FUZZ_SEED=n repeats it)
+//                                                 adds, a fresh seed (printed; SHOAL_FUZZ_SEED=n repeats it),
+//                                                 40,000 bridge messages per transport, a 10-minute churn run
 //   SHOAL_FUZZ_INPUTS / SHOAL_FUZZ_ENGINE_INPUTS  set the counts directly
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs'
@@ -22,6 +23,7 @@ if (long) {
   env.SHOAL_FUZZ_INPUTS ??= '200000'
   env.SHOAL_FUZZ_ENGINE_INPUTS ??= '2000'
   env.SHOAL_FUZZ_SEED ??= String(Date.now() % 2 ** 31)
+  env.SHOAL_RELIABILITY_LONG = '1'
 }
 const dir = join('test', 'reliability')
 const files = readdirSync(dir).filter((n) => n.endsWith('.test.ts')).sort().map((n) => join(dir, n))
