@@ -37,7 +37,7 @@ test(`churn for ${CHURN_MS / 1000} s: peers join and leave, torrents come and go
   const peers = startPeers(join(d.path, 'peers'), engine.listeningPort, torrentsDir)
   const g = new Gen(0xc4a2)
   const lag = monitorEventLoopDelay({ resolution: 10 })
-  const samples: Array<{ t: number; heap: number; rss: number; peers: number; torrents: number }> = []
+  const samples: Array<{ t: number; heap: number; external: number; rss: number; peers: number; torrents: number }> = []
   const counts = { added: 0, removed: 0, joined: 0, left: 0, queries: 0 }
   let maxPeers = 0
   try {
@@ -79,7 +79,9 @@ test(`churn for ${CHURN_MS / 1000} s: peers join and leave, torrents come and go
       maxPeers = Math.max(maxPeers, stats.peers)
       counts.queries += 2
       if (performance.now() >= nextSample) {
-        samples.push({ t: (performance.now() - t0) / 60_000, heap: heapAfterGc(), rss: process.memoryUsage().rss, peers: stats.peers, torrents: list.length })
+        const heap = heapAfterGc()
+        const mem = process.memoryUsage()
+        samples.push({ t: (performance.now() - t0) / 60_000, heap, external: mem.external, rss: mem.rss, peers: stats.peers, torrents: list.length })
         nextSample += SAMPLE_MS
       }
       await new Promise((r) => setTimeout(r, STEP_MS))
@@ -88,6 +90,7 @@ test(`churn for ${CHURN_MS / 1000} s: peers join and leave, torrents come and go
     const half = samples.slice(Math.floor(samples.length / 2))
     const heapSlope = slope(half.map((s) => [s.t, s.heap / 1048576]))
     const rssSlope = slope(half.map((s) => [s.t, s.rss / 1048576]))
+    const externalSlope = slope(half.map((s) => [s.t, s.external / 1048576]))
     const heaps = samples.map((s) => s.heap)
     writeFigures('churn', {
       title: `Churn ${(CHURN_MS / 60_000).toFixed(1)} min: peers joining and leaving, torrents added and removed`,
@@ -96,11 +99,12 @@ test(`churn for ${CHURN_MS / 1000} s: peers join and leave, torrents come and go
       maxPeers,
       heapSlopeMiBPerMin: heapSlope,
       rssSlopeMiBPerMin: rssSlope,
+      externalSlopeMiBPerMin: externalSlope,
       samples,
       reportLines: [
         `${counts.added} adds and ${counts.removed} removes through the host (${ACTIVE} of ${POOL} torrents active), ${counts.joined} peer clients joined and ${counts.left} left (up to ${maxPeers} wires), ${counts.queries} queries`,
         `heap after GC: ${samples.length} samples, first ${mib(heaps[0] ?? 0)} MiB, min ${mib(Math.min(...heaps))}, max ${mib(Math.max(...heaps))}, last ${mib(heaps.at(-1) ?? 0)} MiB; slope over the second half ${heapSlope.toFixed(2)} MiB/min (bound ${SLOPE_BOUND})`,
-        `RSS ${mib(samples[0]?.rss ?? 0)} -> ${mib(samples.at(-1)?.rss ?? 0)} MiB, slope over the second half ${rssSlope.toFixed(2)} MiB/min (recorded, not asserted)`,
+        `RSS ${mib(samples[0]?.rss ?? 0)} -> ${mib(samples.at(-1)?.rss ?? 0)} MiB, slope over the second half ${rssSlope.toFixed(2)} MiB/min; Buffers and other memory outside the JS heap ${mib(samples[0]?.external ?? 0)} -> ${mib(samples.at(-1)?.external ?? 0)} MiB, slope ${externalSlope.toFixed(2)} MiB/min (both recorded, not asserted)`,
         `event-loop lag during churn (forced GCs for the samples included) p50 ${ms(lag.percentile(50) / 1e6)} / p99 ${ms(lag.percentile(99) / 1e6)} / max ${ms(lag.max / 1e6)} ms`
       ]
     })
