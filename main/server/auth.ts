@@ -2,6 +2,7 @@
 // (the first page load), an Authorization header, or the cookie set on that first load.
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
+import { isIPv6 } from 'node:net'
 
 export const TOKEN_COOKIE = 'shoal_token'
 
@@ -136,9 +137,19 @@ export function presentsToken (req: IncomingMessage, url: URL): boolean {
   return url.searchParams.has('token') || !!req.headers.authorization || cookieValue(req.headers.cookie, TOKEN_COOKIE) !== null
 }
 
-/** Who is guessing: the peer's address, and whether a browser says another site sent the request. */
+/** An IPv6 address's /64 (one host usually has a whole /64 to pick addresses from); IPv4 as it is. */
+export function addressBucket (address: string): string {
+  const a = address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '')
+  if (!isIPv6(a)) return a
+  const [head = '', tail = ''] = a.split('%')[0]!.split('::')
+  const h = head ? head.split(':') : []
+  const t = a.includes('::') && tail ? tail.split(':') : []
+  const groups = a.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h
+  return groups.slice(0, 4).map((g) => (parseInt(g, 16) || 0).toString(16)).join(':') + '::/64'
+}
+
+/** Who is guessing: the peer's address (its /64 for IPv6), and whether a browser says another site sent the request. */
 export function clientKey (req: IncomingMessage): string {
-  const addr = (req.socket.remoteAddress ?? '?').replace(/^::ffff:/, '')
   const site = req.headers['sec-fetch-site']
-  return `${addr}|${site === 'cross-site' || site === 'same-site' ? 'other-site' : 'direct'}`
+  return `${addressBucket(req.socket.remoteAddress ?? '?')}|${site === 'cross-site' || site === 'same-site' ? 'other-site' : 'direct'}`
 }

@@ -13,7 +13,7 @@ import { openTestEngine } from '../helpers/engines.ts'
 import { startServe, type Served } from '../e2e/harness.ts'
 import { createHost } from '../../main/host/host.ts'
 import { startServer } from '../../main/server/server.ts'
-import { FailureLimiter, DEFAULT_LOCKOUT } from '../../main/server/auth.ts'
+import { FailureLimiter, DEFAULT_LOCKOUT, addressBucket } from '../../main/server/auth.ts'
 import { writeFigures } from './figures.ts'
 
 interface Reply { status: number; headers: Record<string, string | string[] | undefined>; body: string }
@@ -239,4 +239,16 @@ test('FailureLimiter on a fake clock: doubling, cap, no stacking during a lockou
   for (let i = 0; i < 10_000; i++) l.failure(`10.0.${i >> 8}.${i & 255}|direct`)
   assert.equal(l.lockedFor('10.0.0.0|direct'), 0, 'the oldest clients are dropped past maxClients')
   assert.ok((l as unknown as { clients: Map<string, unknown> }).clients.size <= 100)
+})
+
+test('addresses are counted per IPv4 address and per IPv6 /64', () => {
+  assert.equal(addressBucket('127.0.0.1'), '127.0.0.1')
+  assert.equal(addressBucket('::ffff:10.1.2.3'), '10.1.2.3')
+  assert.equal(addressBucket('2001:db8:1:2:aaaa:bbbb:cccc:dddd'), '2001:db8:1:2::/64')
+  assert.equal(addressBucket('2001:db8:1:2::1'), '2001:db8:1:2::/64')
+  assert.equal(addressBucket('2001:0db8:0001:0002:ffff::9'), '2001:db8:1:2::/64')
+  assert.equal(addressBucket('2001:db8::1'), '2001:db8:0:0::/64')
+  assert.equal(addressBucket('::1'), '0:0:0:0::/64')
+  assert.equal(addressBucket('fe80::1%eth0'), 'fe80:0:0:0::/64')
+  assert.notEqual(addressBucket('2001:db8:1:2::1'), addressBucket('2001:db8:1:3::1'))
 })
