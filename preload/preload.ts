@@ -27,8 +27,15 @@ function bridgeError (code: BridgeError['code'], message: string): BridgeError {
 }
 
 async function call (name: CallName, args: unknown): Promise<unknown> {
-  if (typeof name !== 'string' || !CALLS.has(name)) throw bridgeError('BAD_ARGUMENT', `Unknown call '${String(name).slice(0, 100)}'.`)
-  const res = await ipcRenderer.invoke(IPC_CALL_CHANNEL, name, args ?? {}) as CallResponse
+  if (typeof name !== 'string') throw bridgeError('BAD_ARGUMENT', `A call name is a string, not ${name === null ? 'null' : typeof name}.`)
+  if (!CALLS.has(name)) throw bridgeError('BAD_ARGUMENT', `Unknown call '${(name as string).slice(0, 100)}'.`)
+  let res: CallResponse
+  try {
+    res = await ipcRenderer.invoke(IPC_CALL_CHANNEL, name, args ?? {}) as CallResponse
+  } catch {
+    // No handler (main is shutting down) or arguments IPC cannot clone: still a { code, message }.
+    throw bridgeError('INTERNAL', 'Shoal\'s engine did not take the call (the app may be closing, or the arguments cannot be sent).')
+  }
   if (res.ok) return res.result
   throw bridgeError(res.error.code, res.error.message)
 }

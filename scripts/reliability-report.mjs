@@ -4,7 +4,8 @@
 // peak RSS of each test process.
 //   npm run test:reliability -- --long            the long part: 200,000 parser inputs, 2,000 engine
 //                                                 adds, a fresh seed (printed; SHOAL_FUZZ_SEED=n repeats it),
-//                                                 40 SIGKILLs instead of 8, a 65 s network drop (SHOAL_RELIABILITY_LONG=1)
+//                                                 40 SIGKILLs instead of 8, a 65 s network drop, 40,000 bridge
+//                                                 messages per transport, a 10-minute churn run (SHOAL_RELIABILITY_LONG=1)
 //   SHOAL_FUZZ_INPUTS / SHOAL_FUZZ_ENGINE_INPUTS  set the counts directly
 //   SHOAL_FAULTS_SEED / SHOAL_FAULTS_KILLS         repeat a kill loop's seed / set its kill count
 import { spawnSync } from 'node:child_process'
@@ -21,8 +22,8 @@ mkdirSync(figuresDir, { recursive: true })
 
 const env = { ...process.env, SHOAL_TEST: '1', SHOAL_RELIABILITY_DIR: figuresDir }
 if (long) {
-  // Fault tests: more kills in the SIGKILL loop, and a network drop long enough to be given up.
-  env.SHOAL_RELIABILITY_LONG ??= '1'
+  // The long variants: more kills, a longer network drop, more bridge messages, a 10-minute churn.
+  env.SHOAL_RELIABILITY_LONG = '1'
   env.SHOAL_FUZZ_INPUTS ??= '200000'
   env.SHOAL_FUZZ_ENGINE_INPUTS ??= '2000'
   env.SHOAL_FUZZ_SEED ??= String(Date.now() % 2 ** 31)

@@ -191,3 +191,12 @@ declare module 'webtorrent' {
     destroy(cb?: (err?: Error | null) => void): void
   }
 }
+
+declare module 'bittorrent-protocol' {
+  import type { EventEmitter } from 'node:events'
+  /** The peer wire; only constructed directly by main/engine/mse-dh.ts (to reach the MSE prototype). */
+  export default class Wire extends EventEmitter {
+    constructor(type?: string, peEnabled?: number)
+    destroy(): void
+  }
+}

@@ -22,10 +22,12 @@ export function registerCallHandler (ipcMain: IpcMainLike, host: Host, isTrusted
       return { ok: false, error: new EngineError('FORBIDDEN', 'Calls are accepted only from the app\'s own window.').toBridge() }
     }
     try {
-      return { ok: true, result: await host.call(typeof name === 'string' ? name : String(name), args) }
+      // The name goes on as it came: host.call refuses anything but a contract name, and String()
+      // of a crafted object could throw before that check.
+      return { ok: true, result: await host.call(name as string, args) }
     } catch (err) {
       const e = err instanceof EngineError ? err : toEngineError(err)
-      if (e.code === 'INTERNAL') console.error(`shoal: ${String(name)} failed`, err)
+      if (e.code === 'INTERNAL') console.error(`shoal: ${typeof name === 'string' ? name.slice(0, 100) : typeof name} failed`, err)
       return { ok: false, error: e.toBridge() }
     }
   })

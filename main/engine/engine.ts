@@ -21,6 +21,10 @@ import { bitfieldBase64, fileSnapshots, peerSnapshots, verifiedBytesIn } from '.
 import { mappedPathStore } from './mapped-path-store.ts'
 import { defaultSettings } from './settings.ts'
 import { advertisePeers } from './pex.ts'
+import { installFastMseDh } from './mse-dh.ts'
+
+// Protocol encryption without a per-connection prime check (see mse-dh.ts).
+installFastMseDh()
 
 export interface TorrentRecord {
   infoHash: string

@@ -107,7 +107,10 @@ export function createHost (deps: HostDeps): Host {
 
   return {
     async call (name, rawArgs) {
-      if (!isCallName(name)) throw new EngineError('BAD_ARGUMENT', `Unknown call '${String(name).slice(0, 100)}'.`)
+      if (!isCallName(name)) {
+        // Never String() an unknown value: a crafted object's toString can throw (or lie).
+        throw new EngineError('BAD_ARGUMENT', typeof name === 'string' ? `Unknown call '${name.slice(0, 100)}'.` : `A call name is a string, not ${name === null ? 'null' : typeof name}.`)
+      }
       const parsed = argsSchema(name).safeParse(rawArgs ?? {})
       if (!parsed.success) {
         const issue = parsed.error.issues[0]

@@ -1,11 +1,12 @@
 // `shoal serve`'s HTTP server: the built renderer, uploads of dropped files, and the contract over
-// WebSocket at /ws. Every request needs the run's token; without it: 401 and nothing else.
+// WebSocket at /ws. Every request needs the run's token; without it: 401 and nothing else. A client that keeps
+// presenting wrong tokens is locked out for a while: 429 + Retry-After (FailureLimiter in auth.ts).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Host } from '../host/host.ts'
 import { EngineError } from '../engine/errors.ts'
-import { hostHeaderAllowed, isLoopbackHost, tokenCookie, tokenSource } from './auth.ts'
+import { clientKey, FailureLimiter, hostHeaderAllowed, isLoopbackHost, presentsToken, tokenCookie, tokenSource, type LockoutOptions, type TokenSource } from './auth.ts'
 import { sendStatic } from './static-files.ts'
 import { UploadReceiver } from './uploads.ts'
 import { createWsTransport } from './ws-transport.ts'
@@ -18,6 +19,8 @@ export interface ServerOptions {
   /** Where dropped files are uploaded to: the download folder. */
   uploadRoot: () => string
   bind: { host: string; port: number }
+  /** How wrong tokens are slowed down (see FailureLimiter); the defaults suit `shoal serve`. */
+  lockout?: Partial<LockoutOptions>
 }
 
 export interface RunningServer {
@@ -40,8 +43,21 @@ function refuse (res: ServerResponse, status: number, message: string): void {
   res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS }).end(message)
 }
 
-function refuseUpgrade (socket: Duplex, status: string): void {
-  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
+function refuseUpgrade (socket: Duplex, status: string, extra = ''): void {
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n${extra}Content-Length: 0\r\n\r\n`)
+}
+
+type Verdict = { source: TokenSource } | { status: 401 } | { status: 429; retryAfter: number }
+
+/** The token check, slowed down for clients that keep presenting wrong ones. */
+function authorize (limiter: FailureLimiter, req: IncomingMessage, url: URL, token: string): Verdict {
+  const key = clientKey(req)
+  const wait = limiter.lockedFor(key)
+  if (wait > 0) return { status: 429, retryAfter: Math.ceil(wait / 1000) }
+  const source = tokenSource(req, url, token)
+  if (source) { limiter.success(key); return { source } }
+  if (presentsToken(req, url)) limiter.failure(key)
+  return { status: 401 }
 }
 
 function sameOrigin (req: IncomingMessage): boolean {
@@ -54,12 +70,18 @@ export async function startServer (o: ServerOptions): Promise<RunningServer> {
   const loopback = isLoopbackHost(o.bind.host)
   const uploads = new UploadReceiver(o.uploadRoot)
   const wss = createWsTransport(o.host)
+  const limiter = new FailureLimiter(o.lockout)
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost')
     if (!hostHeaderAllowed(req, loopback)) return refuse(res, 403, 'Forbidden host name.')
-    const source = tokenSource(req, url, o.token)
-    if (!source) return refuse(res, 401, 'Unauthorized: open the address with the token that shoal serve printed.')
+    const verdict = authorize(limiter, req, url, o.token)
+    if ('retryAfter' in verdict) {
+      res.setHeader('retry-after', String(verdict.retryAfter))
+      return refuse(res, 429, `Too many wrong tokens from this address: try again in ${verdict.retryAfter} s.`)
+    }
+    if (!('source' in verdict)) return refuse(res, 401, 'Unauthorized: open the address with the token that shoal serve printed.')
+    const source = verdict.source
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v)
     if (source === 'query') res.setHeader('set-cookie', tokenCookie(o.token))
 
@@ -92,7 +114,9 @@ export async function startServer (o: ServerOptions): Promise<RunningServer> {
     if (!hostHeaderAllowed(req, loopback)) return refuseUpgrade(socket, '403 Forbidden')
     // A page from another site must not drive the engine with the user's cookie.
     if (!sameOrigin(req)) return refuseUpgrade(socket, '403 Forbidden')
-    if (!tokenSource(req, url, o.token)) return refuseUpgrade(socket, '401 Unauthorized')
+    const verdict = authorize(limiter, req, url, o.token)
+    if ('retryAfter' in verdict) return refuseUpgrade(socket, '429 Too Many Requests', `Retry-After: ${verdict.retryAfter}\r\n`)
+    if (!('source' in verdict)) return refuseUpgrade(socket, '401 Unauthorized')
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req))
   })
 
