@@ -9,7 +9,7 @@ import { EngineError } from '../engine/errors.ts'
 import { clientKey, FailureLimiter, hostHeaderAllowed, isLoopbackHost, presentsToken, tokenCookie, tokenSource, type LockoutOptions, type TokenSource } from './auth.ts'
 import { sendStatic } from './static-files.ts'
 import { UploadReceiver } from './uploads.ts'
-import { createWsTransport } from './ws-transport.ts'
+import { createWsTransport, MAX_SOCKETS } from './ws-transport.ts'
 
 export interface ServerOptions {
   host: Host
@@ -117,6 +117,7 @@ export async function startServer (o: ServerOptions): Promise<RunningServer> {
     const verdict = authorize(limiter, req, url, o.token)
     if ('retryAfter' in verdict) return refuseUpgrade(socket, '429 Too Many Requests', `Retry-After: ${verdict.retryAfter}\r\n`)
     if (!('source' in verdict)) return refuseUpgrade(socket, '401 Unauthorized')
+    if (wss.clients.size >= MAX_SOCKETS) return refuseUpgrade(socket, '503 Service Unavailable', 'Retry-After: 5\r\n')
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req))
   })
 

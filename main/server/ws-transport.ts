@@ -11,6 +11,8 @@ export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024 + 64 * 1024
 const MAX_BUFFERED_BYTES = 32 * 1024 * 1024
 /** Calls one socket may have running at once; past this, its socket is not read until one ends. */
 export const MAX_IN_FLIGHT = 32
+/** Open sockets at most (a browser tab holds one): each gets every event, so they cannot pile up. */
+export const MAX_SOCKETS = 64
 /** Ids are echoed back: a megabyte id would be a megabyte in every reply. */
 export const MAX_ID_LENGTH = 128
 

@@ -17,6 +17,7 @@ import { tempDir, waitFor } from '../helpers/fixtures.ts'
 import { openIpcRig, APP_FRAME } from '../shell/ipc-transport.ts'
 import { bundlePreload } from '../shell/preload-harness.ts'
 import { startServe, type Served } from '../e2e/harness.ts'
+import { MAX_SOCKETS } from '../../main/server/ws-transport.ts'
 import { Gen, hostileCall, hostileValue, deepNest, type CallCase } from './hostile-messages.ts'
 import { writeFigures } from './figures.ts'
 import { heapAfterGc } from './gc.ts'
@@ -407,5 +408,30 @@ test('websocket: thousands of seeded hostile messages to shoal serve are refused
     })
   } finally {
     sock.ws.terminate()
+  }
+})
+
+test('websocket: open sockets are capped (503 past the cap), and a freed slot is usable again', async () => {
+  const open: WebSocket[] = []
+  let refused: string | null = null
+  try {
+    for (let i = 0; i < 100 && !refused; i++) {
+      const ws = new WebSocket(wsUrl())
+      ws.on('error', () => {})
+      const r = await new Promise<string>((resolve) => {
+        ws.once('open', () => resolve('open'))
+        ws.once('unexpected-response', (_req, res) => resolve(String(res.statusCode)))
+        ws.once('error', (e) => resolve(e.message))
+      })
+      if (r === 'open') open.push(ws); else refused = r
+    }
+    assert.equal(refused, '503')
+    assert.ok(open.length >= 60 && open.length <= MAX_SOCKETS, `${open.length} sockets opened`)
+    open.pop()!.close()
+    await waitFor('a freed slot', async () => {
+      try { const s = await Sock.open(); const r = await s.call('stats.get'); s.ws.close(); return 'result' in r } catch { return false }
+    }, 30_000, 200)
+  } finally {
+    for (const ws of open) ws.terminate()
   }
 })
