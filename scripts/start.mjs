@@ -2,7 +2,7 @@
 // `npm start`: the desktop app when an Electron runtime and a display exist; otherwise the same
 // engine and UI headless (`shoal serve`) in the browser, saying why. Builds first if dist/ is missing.
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve, dirname } from 'node:path'
 import { createInterface } from 'node:readline'
 import { findElectron, hasDisplay } from './electron-binary.mjs'
@@ -29,7 +29,10 @@ if (electron.path && display.ok) {
 } else {
   const why = !electron.path ? electron.reason : display.reason
   console.log(`Starting Shoal in your browser instead of its window: ${why}.`)
-  const server = spawn(process.execPath, [join('dist', 'main', 'cli', 'shoal.js'), 'serve', ...process.argv.slice(2)], { stdio: ['inherit', 'pipe', 'inherit'] })
+  const cli = join('dist', 'main', 'cli', 'shoal.js')
+  // Run it as the `shoal` command runs: with the Node flags on its #! line.
+  const flags = (/^#!\/usr\/bin\/env -S node(.*)$/.exec(readFileSync(cli, 'utf8').split('\n', 1)[0]) ?? ['', ''])[1].trim().split(/\s+/).filter(Boolean)
+  const server = spawn(process.execPath, [...flags, cli, 'serve', ...process.argv.slice(2)], { stdio: ['inherit', 'pipe', 'inherit'] })
   relay(server)
   let opened = false
   createInterface({ input: server.stdout }).on('line', (line) => {

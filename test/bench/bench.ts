@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util'
 import { mkdirSync, statSync, writeFileSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { tempDir, randomFile, sha256File } from '../helpers/fixtures.ts'
-import { Procs, startTracker, shoalBin, firstLine, freePort, hasBinary } from '../interop/helpers/procs.ts'
+import { Procs, startTracker, shoalArgs, firstLine, freePort, hasBinary } from '../interop/helpers/procs.ts'
 import { Sampler, timed } from './measure.ts'
 import { startServe, WsApi } from '../e2e/harness.ts'
 import { CLIENTS, shoal } from './clients.ts'
@@ -101,9 +101,9 @@ async function timeToShare (ctx: Ctx, pieceLength: number): Promise<ShareResult[
   // mktorrent takes 2^15 .. 2^28: all three hash with the same piece length.
   pieceLength = Math.max(pieceLength, 32768)
   const wtTorrent = outT + '.wt'
-  const wt = timed(process.execPath, [shoalBin(), 'create', ctx.src, '-o', wtTorrent, '--piece-length', String(pieceLength)])
+  const wt = timed(process.execPath, shoalArgs('create', ctx.src, '-o', wtTorrent, '--piece-length', String(pieceLength)))
   if (!wt.ok) throw new Error(`shoal create --piece-length failed:\n${wt.out}`)
-  const sh = timed(process.execPath, [shoalBin(), 'create', ctx.src, '-o', outT + '.shoal', '--piece-length', String(pieceLength)])
+  const sh = timed(process.execPath, shoalArgs('create', ctx.src, '-o', outT + '.shoal', '--piece-length', String(pieceLength)))
   if (!sh.ok) console.log(`shoal create failed:\n${sh.out.slice(-500)}`)
   if (sh.ok) res.push({ tool: 'shoal create', seconds: sh.wallS, peakRssMiB: sh.peakRssMiB, cpuS: sh.cpuS })
   // As users share in the app: a running engine (`shoal serve`) asked over its WebSocket API, so
@@ -154,7 +154,7 @@ async function main (): Promise<void> {
     const torrent = join(dir.path, 'payload.torrent')
     const torrentTr = join(dir.path, 'payload-tracker.torrent')
     const mk = (out: string, announce?: string): string => {
-      const r = timed(process.execPath, [shoalBin(), 'create', src, '-o', out, ...(announce ? ['--announce', announce] : [])])
+      const r = timed(process.execPath, shoalArgs('create', src, '-o', out, ...(announce ? ['--announce', announce] : [])))
       const m = /[0-9a-f]{40}/.exec(r.out)
       if (!r.ok || !m) throw new Error(`shoal create failed:\n${r.out}`)
       return m[0]

@@ -5,7 +5,7 @@
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { waitFor } from '../helpers/fixtures.ts'
-import { freePort, firstLine, hasBinary, shoalBin, tcpOpen } from '../interop/helpers/procs.ts'
+import { freePort, firstLine, hasBinary, shoalArgs, shoalBin, tcpOpen } from '../interop/helpers/procs.ts'
 import type { Procs, Proc } from '../interop/helpers/procs.ts'
 import { Qbit } from '../interop/helpers/qbittorrent.ts'
 import { Transmission } from '../interop/helpers/transmission.ts'
@@ -78,7 +78,7 @@ export const shoal: Client = {
   available: () => { try { shoalBin(); return true } catch { return false } },
   async seed (ctx, tracker) {
     const port = await freePort()
-    const args = [shoalBin(), 'seed', ctx.src, '--no-dht', '--no-lsd', '--port', String(port), '--data', join(ctx.dir, `shoal-seed-${port}`)]
+    const args = shoalArgs('seed', ctx.src, '--no-dht', '--no-lsd', '--port', String(port), '--data', join(ctx.dir, `shoal-seed-${port}`))
     if (tracker) args.push('--announce', ctx.announce)
     const p = ctx.procs.start('shoal seed', process.execPath, args)
     const magnet = await firstLine(p, 120000)
@@ -87,8 +87,8 @@ export const shoal: Client = {
   },
   async get (ctx, seeder, out) {
     const port = await freePort()
-    const p = ctx.procs.start('shoal get', process.execPath, [shoalBin(), 'get', ctx.torrent, '--out', out, '--no-dht', '--no-lsd',
-      '--port', String(port), '--data', join(ctx.dir, `shoal-get-${port}`), '--json', '--peer', `127.0.0.1:${seeder.port}`])
+    const p = ctx.procs.start('shoal get', process.execPath, shoalArgs('get', ctx.torrent, '--out', out, '--no-dht', '--no-lsd',
+      '--port', String(port), '--data', join(ctx.dir, `shoal-get-${port}`), '--json', '--peer', `127.0.0.1:${seeder.port}`))
     return { pid: p.child.pid!, done: doneLine(p, (l) => l.startsWith('{"type":"done"')), stop: stopper(p) }
   }
 }

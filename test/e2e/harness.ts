@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { join, resolve } from 'node:path'
 import { chromium, type Browser } from 'playwright-core'
+import { cliNodeFlags } from '../helpers/cli.ts'
 
 const ROOT = resolve(import.meta.dirname, '..', '..')
 export const CLI = join(ROOT, 'dist', 'main', 'cli', 'shoal.js')
@@ -22,7 +23,7 @@ export interface Served {
 /** Starts `shoal serve` on loopback with no DHT, LSD, UPnP or STUN: test traffic stays on this machine. */
 export async function startServe (dataDir: string, extra: string[] = []): Promise<Served> {
   const downloads = join(dataDir, 'downloads')
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data', dataDir, '--download', downloads,
+  const child = spawn(process.execPath, [...cliNodeFlags(CLI), CLI, 'serve', '--port', '0', '--data', dataDir, '--download', downloads,
     '--torrent-port', '0', '--no-dht', '--no-lsd', '--no-upnp', '--no-nat', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr!.on('data', (d: Buffer) => { stderr += d.toString() })

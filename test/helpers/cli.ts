@@ -1,10 +1,17 @@
 // Runs the built CLI (dist/), as users run it. `npm test` builds first.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 
 export const CLI = resolve(import.meta.dirname, '../../dist/main/cli/shoal.js')
+
+/** The Node flags on the CLI's `#!` line: a process started as `node <flags> shoal.js` runs as the `shoal` command does. */
+export function cliNodeFlags (cli = CLI): string[] {
+  const first = readFileSync(cli, 'utf8').split('\n', 1)[0]!
+  const m = /^#!\/usr\/bin\/env -S node(.*)$/.exec(first)
+  return m ? m[1]!.trim().split(/\s+/).filter(Boolean) : []
+}
 
 export function assertBuilt (): void {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run 'npm run build' first`)
@@ -14,7 +21,7 @@ export interface Running { child: ChildProcess; lines: string[]; stderr: () => s
 
 export function runCli (args: string[], opts: { onLine?: (line: string) => void; env?: NodeJS.ProcessEnv } = {}): Running {
   assertBuilt()
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(opts.env ?? {}) } })
+  const child = spawn(process.execPath, [...cliNodeFlags(), CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(opts.env ?? {}) } })
   const lines: string[] = []
   let err = ''
   createInterface({ input: child.stdout! }).on('line', (l) => { lines.push(l); opts.onLine?.(l) })

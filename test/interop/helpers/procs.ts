@@ -9,6 +9,7 @@ import assert from 'node:assert/strict'
 import { fileURLToPath } from 'node:url'
 import { createInterface } from 'node:readline'
 import { sha256File } from '../../helpers/fixtures.ts'
+import { cliNodeFlags } from '../../helpers/cli.ts'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 
@@ -100,7 +101,7 @@ export function runSync (cmd: string, args: string[], timeoutMs = 60000): { stat
 
 /** Starts `shoal seed` on loopback only; resolves with the process and its magnet URI. */
 export async function shoalSeed (procs: Procs, path: string, o: { port: number; data: string; announce?: string }): Promise<{ proc: Proc; magnet: string }> {
-  const args = [shoalBin(), 'seed', path, '--no-dht', '--no-lsd', '--port', String(o.port), '--data', o.data]
+  const args = shoalArgs('seed', path, '--no-dht', '--no-lsd', '--port', String(o.port), '--data', o.data)
   if (o.announce) args.push('--announce', o.announce)
   const proc = procs.start('shoal seed', process.execPath, args)
   const magnet = await firstLine(proc, 60000)
@@ -108,9 +109,15 @@ export async function shoalSeed (procs: Procs, path: string, o: { port: number; 
   return { proc, magnet }
 }
 
+/** Arguments for process.execPath that run the CLI as the `shoal` command does (its `#!` flags first). */
+export function shoalArgs (...args: string[]): string[] {
+  const bin = shoalBin()
+  return [...cliNodeFlags(bin), bin, ...args]
+}
+
 /** Runs `shoal get` to completion on loopback only; resolves with its exit code. */
 export async function shoalGet (procs: Procs, source: string, o: { out: string; data: string; port: number; peers?: string[]; timeoutS: number }): Promise<{ code: number | null; proc: Proc }> {
-  const args = [shoalBin(), 'get', source, '--out', o.out, '--no-dht', '--no-lsd', '--port', String(o.port), '--data', o.data, '--json', '--timeout', String(o.timeoutS)]
+  const args = shoalArgs('get', source, '--out', o.out, '--no-dht', '--no-lsd', '--port', String(o.port), '--data', o.data, '--json', '--timeout', String(o.timeoutS))
   for (const p of o.peers ?? []) args.push('--peer', p)
   const proc = procs.start('shoal get', process.execPath, args)
   const kill = setTimeout(() => { try { process.kill(proc.child.pid!, 'SIGKILL') } catch { /* gone */ } }, (o.timeoutS + 30) * 1000)
@@ -132,7 +139,7 @@ export async function assertShoalGetsFrom (procs: Procs, torrent: string, dir: s
 
 /** `shoal create` with the given tracker; returns the info hash it printed. */
 export function shoalCreate (path: string, out: string, announce?: string): string {
-  const args = [shoalBin(), 'create', path, '-o', out]
+  const args = shoalArgs('create', path, '-o', out)
   if (announce) args.push('--announce', announce)
   const r = runSync(process.execPath, args)
   if (r.status !== 0) throw new Error(`shoal create failed (${r.status}):\n${r.out}`)
