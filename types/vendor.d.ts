@@ -135,7 +135,7 @@ declare module 'webtorrent' {
     destroyed: boolean
     path: string
     strategy: 'rarest' | 'sequential'
-    discovery: { tracker?: { _trackers?: Array<{ announceUrl: string; destroyed?: boolean }> } | null } | null
+    discovery: { tracker?: { _trackers?: Array<{ announceUrl: string; destroyed?: boolean }> } | null; updatePort: (port: number) => void } | null
     select(start: number, end: number, priority?: number | boolean, notify?: () => void): void
     deselect(start: number, end: number): void
     addPeer(addr: string): boolean

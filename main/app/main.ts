@@ -6,7 +6,7 @@ import type { AddSource, Settings } from '../contract/contract.ts'
 import { Engine } from '../engine/engine.ts'
 import { EngineError } from '../engine/errors.ts'
 import { createHost, type Host } from '../host/host.ts'
-import { NatService } from '../nat/nat-service.ts'
+import { NatService, mappedPeerPort } from '../nat/nat-service.ts'
 import { registerAppScheme, serveRenderer, applyDevServerCsp } from './app-protocol.ts'
 import { electronDesktop } from './desktop-adapter.ts'
 import { forwardEvents, registerCallHandler } from './ipc.ts'
@@ -98,6 +98,7 @@ async function start (): Promise<void> {
   const settings = engine.getSettings()
   nativeTheme.themeSource = settings.theme
   const nat = new NatService({ port: engine.listeningPort, stunServers: settings.stunServers, upnp: settings.upnp })
+  nat.on('changed', (s) => engine.setAnnouncedPort(mappedPeerPort(s)))
   nat.start().catch((err: unknown) => console.error('shoal: NAT check failed', err))
 
   const h = createHost({ engine, nat, desktop: electronDesktop(() => win), transport: 'ipc', version: app.getVersion() })

@@ -123,6 +123,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   private saveTimer: NodeJS.Timeout | null = null
   private diskTimer: NodeJS.Timeout | null = null
   private closed = false
+  private boundPort = 0
   private lastStats: GlobalStats | null = null
 
   private constructor (opts: EngineOptions, settings: Settings) {
@@ -198,6 +199,9 @@ export class Engine extends EventEmitter<EngineEvents> {
       }
       client.once('error', onError)
       client.once('listening', () => {
+        // webtorrent keeps one field for the port it listens on and the port it announces;
+        // setAnnouncedPort may change the second, so the first is kept here.
+        this.boundPort = client.torrentPort
         client.removeListener('error', onError)
         client.on('error', (err: Error) => this.emit('error', toEngineError(err)))
         resolve()
@@ -215,7 +219,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   get listeningPort (): number {
-    return this.client.torrentPort
+    return this.boundPort
   }
 
   // ------------------------------------------------------------ adding
@@ -776,6 +780,17 @@ export class Engine extends EventEmitter<EngineEvents> {
       trackers: this.trackerList(l),
       peerList: wt ? peerSnapshots(wt, l.rec.name) : []
     }
+  }
+
+  /**
+   * The port trackers and the DHT are told: the router's mapped port when it differs from the
+   * listening one (another device already held it); null: the listening port.
+   */
+  setAnnouncedPort (port: number | null): void {
+    const p = port ?? this.listeningPort
+    if (this.client.torrentPort === p) return
+    this.client.torrentPort = p // torrents added from now on announce it
+    for (const l of this.live.values()) l.wt?.discovery?.updatePort(p) // re-announces
   }
 
   /** Where a torrent's file is on disk; without an index, the torrent itself (its folder or only file). */

@@ -26,6 +26,11 @@ export interface NatServiceOptions {
   discoveryTimeoutMs?: number
 }
 
+/** The port peers outside should dial: the router's mapped TCP port, or null when nothing is mapped. */
+export function mappedPeerPort (s: NatStatus): number | null {
+  return s.upnp.mappings.find((m) => m.protocol === 'TCP')?.externalPort ?? null
+}
+
 export class NatService extends EventEmitter<{ changed: [NatStatus] }> {
   private opts: NatServiceOptions
   private mapper: PortMapper | null = null

@@ -5,7 +5,9 @@ import { join } from 'node:path'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { tempDir, randomFile, sha256File, waitFor } from '../helpers/fixtures.ts'
 import { openTestEngine } from '../helpers/engines.ts'
-import type { EventPayloads } from '../../main/contract/contract.ts'
+import type { EventPayloads, NatStatus } from '../../main/contract/contract.ts'
+import { startTracker } from '../helpers/swarm.ts'
+import { mappedPeerPort } from '../../main/nat/nat-service.ts'
 
 const MiB = 1024 * 1024
 
@@ -125,5 +127,36 @@ test('recheck finds damaged data; remove keeps or deletes data, never outside th
     } finally { await third.close() }
   } finally {
     await seeder.close(); d.cleanup()
+  }
+})
+
+test('the announced port follows the router mapping: trackers hear the mapped port, then the listening one again', async () => {
+  const d = tempDir()
+  const tracker = await startTracker()
+  const e = await openTestEngine({ dataDir: join(d.path, 'data') })
+  try {
+    const src = randomFile(join(d.path, 'share', 'a.bin'), 100_000)
+    await e.share([src], { announce: [tracker.announce] })
+    const heard = (port: number) => tracker.announced.some((a) => a === `127.0.0.1:${port}`)
+    await waitFor('an announce of the listening port', () => heard(e.listeningPort))
+    // As NatService reports it when UPnP had to map another external port.
+    const mapped = e.listeningPort === 40123 ? 40124 : 40123
+    e.setAnnouncedPort(mappedPeerPort({ upnp: { mappings: [{ protocol: 'UDP', internalPort: e.listeningPort, externalPort: 1, method: 'upnp', expiresAt: null }, { protocol: 'TCP', internalPort: e.listeningPort, externalPort: mapped, method: 'upnp', expiresAt: null }] } } as unknown as NatStatus))
+    await waitFor('an announce of the mapped port', () => heard(mapped))
+    // A torrent added after the change announces the mapped port from the start.
+    const later = randomFile(join(d.path, 'share2', 'b.bin'), 50_000)
+    const before = tracker.announced.length
+    await e.share([later], { announce: [tracker.announce] })
+    await waitFor('the new torrent announcing', () => tracker.announced.length > before)
+    assert.ok(tracker.announced.slice(before).every((a) => a === `127.0.0.1:${mapped}`), tracker.announced.slice(before).join(', '))
+    // Mapping gone: back to the listening port.
+    const count = tracker.announced.length
+    e.setAnnouncedPort(null)
+    await waitFor('an announce of the listening port again', () => tracker.announced.slice(count).some((a) => a === `127.0.0.1:${e.listeningPort}`))
+    assert.equal(mappedPeerPort({ upnp: { mappings: [] } } as unknown as NatStatus), null)
+  } finally {
+    await e.close()
+    await tracker.close()
+    d.cleanup()
   }
 })

@@ -2,14 +2,17 @@
 import { Server as TrackerServer } from 'bittorrent-tracker'
 import DHT from 'bittorrent-dht'
 
-export async function startTracker (): Promise<{ announce: string; close: () => Promise<void> }> {
+export async function startTracker (): Promise<{ announce: string; announced: string[]; close: () => Promise<void> }> {
   const server = new TrackerServer({ udp: false, http: true, ws: false, stats: false })
+  // "ip:port" of every announce the tracker received, in order.
+  const announced: string[] = []
+  for (const ev of ['start', 'update', 'complete'] as const) server.on(ev, (addr: string) => { announced.push(addr) })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(0, '127.0.0.1', () => resolve())
   })
   const port = (server.http!.address() as { port: number }).port
-  return { announce: `http://127.0.0.1:${port}/announce`, close: () => new Promise((r) => server.close(() => r())) }
+  return { announce: `http://127.0.0.1:${port}/announce`, announced, close: () => new Promise((r) => server.close(() => r())) }
 }
 
 export async function startDhtBootstrap (): Promise<{ node: string; close: () => Promise<void> }> {

@@ -5,7 +5,7 @@ import type { Settings } from '../../contract/contract.ts'
 import { Engine, type PersistedState } from '../../engine/engine.ts'
 import { randomPort, defaultSettings } from '../../engine/settings.ts'
 import { createHost, type NatProvider } from '../../host/host.ts'
-import { NatService } from '../../nat/nat-service.ts'
+import { NatService, mappedPeerPort } from '../../nat/nat-service.ts'
 import { newToken } from '../../server/auth.ts'
 import { startServer } from '../../server/server.ts'
 import { JsonFileStore } from '../../store/store.ts'
@@ -71,6 +71,7 @@ export async function run (argv: string[]): Promise<number> {
   if (!values['no-nat']) {
     const s = engine.getSettings()
     nat = new NatService({ port: engine.listeningPort, stunServers: s.stunServers, upnp: s.upnp })
+    nat.on('changed', (st) => engine.setAnnouncedPort(mappedPeerPort(st)))
     nat.start().catch(() => { /* the status carries the error for the UI */ })
     engine.on('settings.changed', (next) => {
       nat?.update({ port: engine.listeningPort, stunServers: next.stunServers, upnp: next.upnp }).catch(() => {})
