@@ -77,6 +77,8 @@ interface Live {
   rec: TorrentRecord
   wt: WtTorrent | null
   info: CheckedInfo | null
+  /** The .torrent's comment and "created by", read when the record is loaded or metadata arrives. */
+  meta: { comment: string | null; createdBy: string | null }
   checking: { hashed: number; total: number } | null
   error: EngineError | null
   /** Session counters of wt are added to the record's totals when wt goes away. */
@@ -159,11 +161,16 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   private newLive (rec: TorrentRecord): Live {
     let info: CheckedInfo | null = null
+    let meta: Live['meta'] = { comment: null, createdBy: null }
     if (rec.torrentFile) {
-      try { info = parseTorrentBytes(Buffer.from(rec.torrentFile, 'base64')).info } catch { info = null }
+      try {
+        const parsed = parseTorrentBytes(Buffer.from(rec.torrentFile, 'base64'))
+        info = parsed.info
+        meta = { comment: parsed.comment, createdBy: parsed.createdBy }
+      } catch { info = null }
     }
     const error = rec.error ? new EngineError(rec.error.code, rec.error.message) : null
-    return { rec, wt: null, info, checking: null, error, sessionUp: 0, sessionDown: 0, resumeDirty: false, trackers: new Map(), starting: null, pendingSelect: null, diskRetrying: false, knownPeers: new Set(), lastRevive: 0, lastReannounce: 0 }
+    return { rec, wt: null, info, meta, checking: null, error, sessionUp: 0, sessionDown: 0, resumeDirty: false, trackers: new Map(), starting: null, pendingSelect: null, diskRetrying: false, knownPeers: new Set(), lastRevive: 0, lastReannounce: 0 }
   }
 
   // ------------------------------------------------------------ the WebTorrent client
@@ -445,6 +452,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       const bytes = wt.torrentFile!
       const parsed = parseTorrentBytes(bytes)
       l.info = parsed.info
+      l.meta = { comment: parsed.comment, createdBy: parsed.createdBy }
       l.rec.torrentFile = Buffer.from(bytes).toString('base64')
       l.rec.name = parsed.name ?? l.rec.name
       const pending = l.pendingSelect
@@ -765,14 +773,12 @@ export class Engine extends EventEmitter<EngineEvents> {
   detail (infoHash: string): TorrentDetail {
     const l = this.get(infoHash)
     const wt = l.wt
-    let torrentMeta: { comment: string | null; createdBy: string | null } = { comment: null, createdBy: null }
-    if (l.rec.torrentFile) torrentMeta = torrentComment(l.rec.torrentFile)
     const files = wt && wt.ready
       ? fileSnapshots(wt, l.rec.priorities)
       : (l.info?.files ?? []).map((f, index) => ({ index, path: f.path, length: f.length, downloaded: 0, progress: 0, priority: l.rec.priorities?.[index] ?? 'normal' as FilePriority }))
     return {
       ...this.summary(l),
-      ...torrentMeta,
+      ...l.meta,
       pieceLength: l.info?.pieceLength ?? 0,
       pieceCount: l.info?.pieceCount ?? 0,
       pieces: wt ? bitfieldBase64(wt) : (l.rec.resume?.bitfield ?? ''),
@@ -963,12 +969,6 @@ function piecesOf (torrentFileB64: string): Uint8Array {
   // The info dict was checked when the record was created; re-decoding is cheaper than storing hashes twice.
   const decoded = bencode.decode(bytes) as { info: { pieces: Uint8Array } }
   return decoded.info.pieces
-}
-
-function torrentComment (torrentFileB64: string): { comment: string | null; createdBy: string | null } {
-  const decoded = bencode.decode(Buffer.from(torrentFileB64, 'base64')) as Record<string, unknown>
-  const t = (v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : null)
-  return { comment: t(decoded.comment), createdBy: t(decoded['created by']) }
 }
 
 export function isInside (root: string, p: string): boolean {

@@ -19,6 +19,9 @@ export interface ParsedInput {
   peers: string[]
   magnetURI: string
   info: CheckedInfo | null
+  /** The .torrent's own comment and "created by" (outside the info dictionary). */
+  comment: string | null
+  createdBy: string | null
 }
 
 export interface CheckedInfo {
@@ -87,7 +90,9 @@ export function parseUri (raw: string): ParsedInput {
     webSeeds: (data.urlList ?? []).filter((u) => /^https?:\/\//i.test(u)),
     peers: data.peerAddresses ?? [],
     magnetURI: uri,
-    info: null
+    info: null,
+    comment: null,
+    createdBy: null
   }
 }
 
@@ -210,5 +215,5 @@ export function parseTorrentBytes (bytes: Uint8Array): ParsedInput {
   const urlList = ([] as unknown[]).concat(decoded['url-list'] ?? []).map(text).filter((u): u is string => !!u && /^https?:\/\//i.test(u))
   const params = new URLSearchParams({ dn: info.name })
   const magnetURI = `magnet:?xt=urn:btih:${infoHash}&${params.toString()}${[...announce].map((a) => `&tr=${encodeURIComponent(a)}`).join('')}`
-  return { infoHash, torrentFile: bytes, name: info.name, announce: [...announce], webSeeds: urlList, peers: [], magnetURI, info }
+  return { infoHash, torrentFile: bytes, name: info.name, announce: [...announce], webSeeds: urlList, peers: [], magnetURI, info, comment: text(decoded.comment), createdBy: text(decoded['created by']) }
 }

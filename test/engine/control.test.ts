@@ -160,3 +160,21 @@ test('the announced port follows the router mapping: trackers hear the mapped po
     d.cleanup()
   }
 })
+
+test("a torrent's comment and creator show in its details, also after a restart", async () => {
+  const d = tempDir()
+  try {
+    let e = await openTestEngine({ dataDir: join(d.path, 'data') })
+    const src = randomFile(join(d.path, 'share', 'c.bin'), 60_000)
+    const { infoHash } = await e.share([src], { comment: 'notes for the swarm' })
+    const first = e.detail(infoHash)
+    assert.equal(first.comment, 'notes for the swarm')
+    assert.match(first.createdBy ?? '', /Shoal/)
+    await e.close()
+    e = await openTestEngine({ dataDir: join(d.path, 'data') })
+    try {
+      assert.equal(e.detail(infoHash).comment, 'notes for the swarm')
+      assert.equal(e.detail(infoHash).createdBy, first.createdBy)
+    } finally { await e.close() }
+  } finally { d.cleanup() }
+})
