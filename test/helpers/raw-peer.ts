@@ -42,3 +42,67 @@ export async function probeHandshake (port: number, infoHash: string, localAddre
     s.write(handshake(infoHash))
   })
 }
+
+/** BEP 10 extended message: id 20, then the extension's id and its payload. */
+export function extended (extId: number, payload: Uint8Array): Buffer {
+  return message(20, Buffer.concat([Buffer.from([extId]), Buffer.from(payload)]))
+}
+
+export interface SeenMessage { id: number; extId: number | null; length: number }
+
+/**
+ * A raw peer: TCP socket, plaintext handshake sent at once, and a parser for what comes back
+ * (the handshake, then length-prefixed messages; only ids and sizes are kept, at most `keep`).
+ */
+export class RawPeer {
+  readonly socket: Socket
+  readonly seen: SeenMessage[] = []
+  received = 0
+  handshakeReceived = false
+  closed = false
+  private buf: Buffer = Buffer.alloc(0)
+  private readonly keep: number
+  private constructor (socket: Socket, keep: number) {
+    this.socket = socket
+    this.keep = keep
+    socket.on('error', () => {})
+    socket.on('close', () => { this.closed = true })
+    socket.on('data', (d: Buffer) => this.onData(d))
+  }
+
+  static async open (port: number, infoHash: string | null, o: { localAddress?: string; keep?: number } = {}): Promise<RawPeer> {
+    const p = new RawPeer(await openSocket(port, o.localAddress ?? '127.0.0.1'), o.keep ?? 10000)
+    if (infoHash) p.socket.write(handshake(infoHash))
+    return p
+  }
+
+  private onData (d: Buffer): void {
+    this.received += d.length
+    this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d
+    if (!this.handshakeReceived) {
+      if (this.buf.length < 68) return
+      this.handshakeReceived = true
+      this.buf = this.buf.subarray(68)
+    }
+    while (this.buf.length >= 4) {
+      const len = this.buf.readUInt32BE(0)
+      if (this.buf.length < 4 + len) return
+      if (len > 0 && this.seen.length < this.keep) {
+        const id = this.buf[4]!
+        this.seen.push({ id, extId: id === 20 && len > 1 ? this.buf[5]! : null, length: len })
+      }
+      this.buf = this.buf.subarray(4 + len)
+    }
+  }
+
+  /** Writes, resolving when the socket has taken it: true, or false if the connection is gone. */
+  write (data: Uint8Array): Promise<boolean> {
+    if (this.gone) return Promise.resolve(false)
+    return new Promise((resolve) => { this.socket.write(data, (err) => resolve(!err)) })
+  }
+
+  /** Closed, or closing: nothing more can be written. */
+  get gone (): boolean { return this.closed || this.socket.destroyed || !this.socket.writable }
+
+  close (): void { this.socket.destroy() }
+}
