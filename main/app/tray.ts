@@ -21,7 +21,7 @@ export class AppTray {
     this.tray = new Tray(nativeImage.createFromPath(TRAY_ICON_PATH))
     this.tray.setToolTip('Shoal')
     this.tray.on('click', () => actions.show())
-    this.update({ downloadSpeed: 0, uploadSpeed: 0, peers: 0, dhtNodes: 0, listeningPort: 0, torrents: 0 })
+    this.update({ downloadSpeed: 0, uploadSpeed: 0, peers: 0, dhtNodes: 0, listeningPort: 0, torrents: 0, blocklistRanges: 0, blocklistError: null, bannedPeers: 0 })
   }
 
   update (stats: GlobalStats): void {

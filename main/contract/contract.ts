@@ -90,6 +90,23 @@ export interface PeerSnapshot {
   progress: number
 }
 
+/** A peer address Shoal refuses for the rest of the session: it sent pieces that failed their hash check. */
+export interface BannedPeer {
+  /** The banned IP address: every connection from or to it is refused, in every torrent. */
+  address: string
+  /** The port it was connected on when it was banned. */
+  port: number
+  /** The torrent it corrupted. */
+  infoHash: string
+  torrentName: string
+  client: string
+  /** Pieces that failed their hash check because of blocks this address sent. */
+  corruptPieces: number
+  /** For the user, e.g. "Banned: sent 3 corrupt pieces". */
+  reason: string
+  bannedAt: number
+}
+
 export type TrackerStatus = 'working' | 'updating' | 'error' | 'idle'
 export interface TrackerSnapshot {
   url: string
@@ -109,6 +126,8 @@ export interface TorrentDetail extends TorrentSummary {
   files: FileSnapshot[]
   trackers: TrackerSnapshot[]
   peerList: PeerSnapshot[]
+  /** Addresses banned for sending this torrent corrupt pieces. */
+  bannedPeers: BannedPeer[]
 }
 
 export interface GlobalStats {
@@ -118,6 +137,12 @@ export interface GlobalStats {
   dhtNodes: number
   listeningPort: number
   torrents: number
+  /** IP ranges in the loaded blocklist (Settings.blocklistPath); 0 when none. */
+  blocklistRanges: number
+  /** Why the blocklist in Settings could not be loaded at startup, else null. */
+  blocklistError: string | null
+  /** Addresses banned this session for sending corrupt pieces. */
+  bannedPeers: number
 }
 
 export type EncryptionMode = 'prefer' | 'require' | 'disable'
@@ -136,7 +161,11 @@ export const SettingsSchema = z.object({
   pex: z.boolean(),
   lsd: z.boolean(),
   utp: z.boolean(),
+  /** 'require' refuses every TCP/uTP peer that does not encrypt (MSE/PE, RC4), in both directions. */
   encryption: z.enum(['prefer', 'require', 'disable']),
+  /** A blocklist file (P2P/PeerGuardian "name:1.2.3.4-1.2.3.9" lines, plain ranges, single addresses or
+   *  CIDR blocks; gzip allowed). Peers in it are never dialled and refused when they dial in. '' for none. */
+  blocklistPath: z.string().max(4096),
   upnp: z.boolean(),
   /** Stop seeding a finished torrent at this upload ratio; 0 seeds forever. */
   seedRatioLimit: z.number().min(0),
@@ -252,6 +281,8 @@ export const queries = {
   'torrents.list': { args: z.object({}), result: returns<TorrentSummary[]>() },
   'torrents.detail': { args: z.object({ infoHash: InfoHash }), result: returns<TorrentDetail>() },
   'peers.list': { args: z.object({ infoHash: InfoHash.optional() }), result: returns<PeerSnapshot[]>() },
+  /** Addresses banned this session for sending corrupt pieces (of one torrent, or all). */
+  'peers.banned': { args: z.object({ infoHash: InfoHash.optional() }), result: returns<BannedPeer[]>() },
   'stats.get': { args: z.object({}), result: returns<GlobalStats>() },
   'settings.get': { args: z.object({}), result: returns<Settings>() },
   'nat.status': { args: z.object({}), result: returns<NatStatus>() },

@@ -7,7 +7,7 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path'
 import bencode from 'bencode'
 import WebTorrent, { type WtTorrent, type WtOptions, type WtWire } from 'webtorrent'
 import type {
-  AddSource, CreateOptions, EventPayloads, FilePriority, GlobalStats, Origin, PeerSnapshot,
+  AddSource, BannedPeer, CreateOptions, EventPayloads, FilePriority, GlobalStats, Origin, PeerSnapshot,
   Settings, ShareProgress, TorrentDetail, TorrentState, TorrentSummary, TrackerSnapshot
 } from '../contract/contract.ts'
 import { SettingsSchema } from '../contract/contract.ts'
@@ -22,6 +22,8 @@ import { mappedPathStore } from './mapped-path-store.ts'
 import { defaultSettings } from './settings.ts'
 import { advertisePeers } from './pex.ts'
 import { installFastMseDh } from './mse-dh.ts'
+import { loadBlocklist } from './blocklist.ts'
+import { PeerGuard } from './peer-guard.ts'
 
 // Protocol encryption without a per-connection prime check (see mse-dh.ts).
 installFastMseDh()
@@ -127,6 +129,9 @@ export class Engine extends EventEmitter<EngineEvents> {
   private closed = false
   private boundPort = 0
   private lastStats: GlobalStats | null = null
+  /** The blocklist and this session's bans; webtorrent consults it before every connection. */
+  private readonly guard = new PeerGuard(() => this.disconnectRefused())
+  private blocklistError: string | null = null
 
   private constructor (opts: EngineOptions, settings: Settings) {
     super()
@@ -142,6 +147,10 @@ export class Engine extends EventEmitter<EngineEvents> {
     const parsed = SettingsSchema.safeParse({ ...base, ...(opts.overrides ?? {}) })
     const settings = parsed.success ? parsed.data : { ...defaultSettings(), ...(opts.overrides ?? {}) }
     const engine = new Engine(opts, settings)
+    if (settings.blocklistPath) {
+      // A blocklist that went missing must not stop the app: run without it and say so in the stats.
+      try { engine.guard.blocklist = await loadBlocklist(settings.blocklistPath) } catch (err) { engine.blocklistError = toEngineError(err).message }
+    }
     await engine.startClient()
     for (const rec of opts.store.get('torrents') ?? []) {
       engine.live.set(rec.infoHash, engine.newLive(rec))
@@ -196,6 +205,9 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   private startClient (): Promise<void> {
     const client = new WebTorrent(this.clientOptions())
+    // Set before anything connects; webtorrent's own `blocklist` option loads asynchronously and
+    // only logs a bad file, and its ip-set has no room for session bans.
+    ;(client as unknown as { blocked: PeerGuard['blocked'] }).blocked = this.guard.blocked
     this.client = client
     return new Promise((resolve, reject) => {
       const onError = (err: Error) => {
@@ -422,6 +434,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     })
     l.lastRevive = Date.now()
     if (this.settings.pex) advertisePeers(wt)
+    this.guard.watch(wt, () => rec.name)
     const addPeers = () => { for (const p of rec.peers) wt.addPeer(p) }
     if (wt.infoHash) addPeers()
     else wt.once('infoHash', addPeers)
@@ -676,6 +689,12 @@ export class Engine extends EventEmitter<EngineEvents> {
   async updateSettings (patch: Partial<Settings>): Promise<Settings> {
     const next = SettingsSchema.parse({ ...this.settings, ...patch })
     const prev = this.settings
+    if (next.blocklistPath !== prev.blocklistPath) {
+      // Load first: a file that cannot be read or parsed leaves the settings as they were.
+      this.guard.blocklist = next.blocklistPath ? await loadBlocklist(next.blocklistPath) : null
+      this.blocklistError = null
+      this.disconnectRefused()
+    }
     this.settings = next
     this.store.set('settings', next)
     if (next.maxDownloadSpeed !== prev.maxDownloadSpeed) this.client.throttleDownload(next.maxDownloadSpeed > 0 ? next.maxDownloadSpeed : -1)
@@ -784,7 +803,8 @@ export class Engine extends EventEmitter<EngineEvents> {
       pieces: wt ? bitfieldBase64(wt) : (l.rec.resume?.bitfield ?? ''),
       files,
       trackers: this.trackerList(l),
-      peerList: wt ? peerSnapshots(wt, l.rec.name) : []
+      peerList: wt ? peerSnapshots(wt, l.rec.name) : [],
+      bannedPeers: this.guard.bans(l.rec.infoHash)
     }
   }
 
@@ -819,6 +839,21 @@ export class Engine extends EventEmitter<EngineEvents> {
     return ls.flatMap((l) => (l.wt ? peerSnapshots(l.wt, l.rec.name) : []))
   }
 
+  /** Addresses banned this session for corrupt pieces (of one torrent, or all). */
+  bannedPeers (infoHash?: string): BannedPeer[] {
+    if (infoHash) this.get(infoHash)
+    return this.guard.bans(infoHash?.toLowerCase())
+  }
+
+  /** Drops every connection to an address that is now banned or blocked. */
+  private disconnectRefused (): void {
+    for (const l of this.live.values()) {
+      for (const w of [...(l.wt?.wires ?? [])]) {
+        if (w.remoteAddress && this.guard.isRefused(w.remoteAddress)) w.destroy()
+      }
+    }
+  }
+
   stats (): GlobalStats {
     let downloadSpeed = 0
     let uploadSpeed = 0
@@ -835,7 +870,10 @@ export class Engine extends EventEmitter<EngineEvents> {
       peers,
       dhtNodes: this.client.dht?.nodes?.count() ?? 0,
       listeningPort: this.client.torrentPort,
-      torrents: this.live.size
+      torrents: this.live.size,
+      blocklistRanges: this.guard.blocklist?.size ?? 0,
+      blocklistError: this.blocklistError,
+      bannedPeers: this.guard.banCount
     }
   }
 

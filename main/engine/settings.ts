@@ -19,6 +19,7 @@ export function defaultSettings (): Settings {
     lsd: true,
     utp: true,
     encryption: 'prefer',
+    blocklistPath: '',
     upnp: true,
     seedRatioLimit: 0,
     // Public STUN servers with RFC 5780 support are rare; these answer binding requests at least.

@@ -99,6 +99,7 @@ export function createHost (deps: HostDeps): Host {
     'torrents.list': () => engine.list(),
     'torrents.detail': (a) => engine.detail(a.infoHash),
     'peers.list': (a) => engine.peers(a.infoHash),
+    'peers.banned': (a) => engine.bannedPeers(a.infoHash),
     'stats.get': () => engine.stats(),
     'settings.get': () => engine.getSettings(),
     'nat.status': () => (nat ? nat.status() : unknownNat(engine.listeningPort)),

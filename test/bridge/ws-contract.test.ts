@@ -72,6 +72,7 @@ test('every contract call is reachable with valid arguments', async () => {
     'torrents.list': {},
     'torrents.detail': { infoHash: HASH },
     'peers.list': {},
+    'peers.banned': {},
     'stats.get': {},
     'settings.get': {},
     'nat.status': {},

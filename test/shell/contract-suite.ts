@@ -55,6 +55,7 @@ function validArgs (infoHash: string, sharePath: string): { [N in CallName]: Cal
     'torrents.list': {},
     'torrents.detail': { infoHash },
     'peers.list': { infoHash },
+    'peers.banned': { infoHash },
     'stats.get': {},
     'settings.get': {},
     'nat.status': {},

@@ -69,7 +69,7 @@ test('event batcher: one message per type per interval, torrent patches merged p
   b.push('torrents.changed', { added: [], changed: [{ infoHash: 'a', patch: { progress: 0.5 } }, { infoHash: 'b', patch: { progress: 0.1 } }], removed: [] })
   b.push('torrents.changed', { added: [], changed: [{ infoHash: 'b', patch: { peers: 3 } }], removed: ['c'] })
   b.push('torrents.changed', { added: [summary('c')], changed: [], removed: ['d'] })
-  for (let i = 0; i < 50; i++) b.push('stats.changed', { downloadSpeed: i, uploadSpeed: 0, peers: 0, dhtNodes: 0, listeningPort: 1, torrents: 1 })
+  for (let i = 0; i < 50; i++) b.push('stats.changed', { downloadSpeed: i, uploadSpeed: 0, peers: 0, dhtNodes: 0, listeningPort: 1, torrents: 1, blocklistRanges: 0, blocklistError: null, bannedPeers: 0 })
   b.push('torrent.done', { infoHash: 'a', name: 'a' })
   b.push('torrent.done', { infoHash: 'b', name: 'b' })
   assert.equal(sent.length, 0, 'nothing before the interval')
@@ -84,7 +84,7 @@ test('event batcher: one message per type per interval, torrent patches merged p
   sent.length = 0
   const t0 = Date.now()
   while (Date.now() - t0 < 500) {
-    b.push('stats.changed', { downloadSpeed: 1, uploadSpeed: 0, peers: 0, dhtNodes: 0, listeningPort: 1, torrents: 1 })
+    b.push('stats.changed', { downloadSpeed: 1, uploadSpeed: 0, peers: 0, dhtNodes: 0, listeningPort: 1, torrents: 1, blocklistRanges: 0, blocklistError: null, bannedPeers: 0 })
     await new Promise((r) => setTimeout(r, 5))
   }
   b.flush()

@@ -1,0 +1,89 @@
+// Encryption settings against real peers: a plaintext-only webtorrent (secure: 0) and an encrypting
+// Shoal engine. Every connection to the plaintext peer goes through a counting relay, so the test
+// sees what was exchanged in each direction. With 'require' not one byte of the protocol passes
+// either way (stock webtorrent accepted a plaintext handshake at secure level 2); with 'prefer'
+// both peers serve.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import WebTorrent, { type WtTorrent } from 'webtorrent'
+import { randomFile, sha256File, waitFor } from '../helpers/fixtures.ts'
+import { withEngines, type EngineSet } from '../helpers/engines.ts'
+import { countingProxy } from '../helpers/count-proxy.ts'
+import { buildShare } from '../../main/engine/share-builder.ts'
+
+const MiB = 1024 * 1024
+
+async function plaintextSeeder (torrentFile: Uint8Array, dataDir: string): Promise<{ wt: WebTorrent; t: WtTorrent; port: number; close: () => Promise<void> }> {
+  const wt = new WebTorrent({ dht: false, lsd: false, tracker: false, natUpnp: false, natPmp: false, utPex: false, utp: false, torrentPort: 0, secure: 0 })
+  await new Promise<void>((r) => wt.once('listening', () => r()))
+  const t = wt.add(torrentFile, { path: dataDir })
+  await new Promise<void>((r) => t.once('ready', () => r()))
+  await waitFor('the plaintext seeder to verify its data', () => t.progress === 1, 60000)
+  return { wt, t, port: wt.torrentPort, close: () => new Promise((r) => wt.destroy(() => r())) }
+}
+
+async function setup (ctx: EngineSet, size: number) {
+  const src = randomFile(join(ctx.dir, 'src', 'enc.bin'), size)
+  const built = await buildShare([src])
+  const plain = await plaintextSeeder(built.torrentFile, join(ctx.dir, 'src'))
+  const torrent = { kind: 'torrentBytes' as const, base64: Buffer.from(built.torrentFile).toString('base64') }
+  return { src, infoHash: built.infoHash, plain, torrent }
+}
+
+test("encryption 'require': a plaintext-only peer exchanges nothing in either direction; an encrypting peer serves", async () => {
+  await withEngines(async (ctx) => {
+    const { src, infoHash, plain, torrent } = await setup(ctx, 2 * MiB)
+    const toPlain = await countingProxy(plain.port)
+    try {
+      const d = await ctx.open('d', { settings: { encryption: 'require', pex: false, maxDownloadSpeed: MiB } })
+      const toD = await countingProxy(d.listeningPort)
+      try {
+        await d.add(torrent, { peers: [`127.0.0.1:${toPlain.port}`] })
+        plain.t.addPeer(`127.0.0.1:${toD.port}`) // and the plaintext peer dials in
+        await waitFor('Shoal dialled the plaintext peer and the connection ended', () => toPlain.connections.some((c) => c.closed && c.toTarget > 0), 60000)
+        await waitFor('the plaintext peer dialled in and the connection ended', () => toD.connections.some((c) => c.closed && c.toTarget > 0), 60000)
+        // Outgoing: Shoal opened with the encryption handshake; the plaintext-only peer hung up without a byte.
+        assert.ok(toPlain.connections.every((c) => c.fromTarget === 0), `plaintext peer answered: ${JSON.stringify(toPlain.connections)}`)
+        // Incoming: the peer sent its plaintext handshake; Shoal hung up without a byte (no handshake, no bitfield).
+        assert.ok(toD.connections.every((c) => c.fromTarget === 0), `Shoal answered a plaintext peer: ${JSON.stringify(toD.connections)}`)
+        assert.equal(d.list()[0]!.progress, 0)
+
+        // An encrypting peer (Shoal with 'prefer') serves the same download, over RC4.
+        const enc = await ctx.open('enc', { settings: { pex: false } })
+        await enc.share([src])
+        d.addPeer(infoHash, `127.0.0.1:${enc.listeningPort}`)
+        const peer = await waitFor('an encrypted peer', () => d.peers(infoHash).find((p) => p.address === '127.0.0.1' && p.port === enc.listeningPort), 60000)
+        assert.equal(peer.flags.encrypted, true)
+        await waitFor('complete', () => d.list()[0]?.progress === 1, 120000)
+        assert.equal(await sha256File(join(ctx.dir, 'd', 'downloads', 'enc.bin')), await sha256File(src))
+        assert.ok(toPlain.connections.every((c) => c.fromTarget === 0) && toD.connections.every((c) => c.fromTarget === 0), 'still nothing exchanged with the plaintext peer')
+      } finally { await toD.close() }
+    } finally { await toPlain.close(); await plain.close() }
+  })
+})
+
+test("encryption 'prefer': a plaintext-only peer serves, and so does a peer that requires encryption", async () => {
+  await withEngines(async (ctx) => {
+    const { src, infoHash, plain, torrent } = await setup(ctx, 2 * MiB)
+    const toPlain = await countingProxy(plain.port)
+    try {
+      const a = await ctx.open('a', { settings: { encryption: 'prefer', pex: false, maxDownloadSpeed: MiB } })
+      await a.add(torrent, { peers: [`127.0.0.1:${toPlain.port}`] })
+      const p = await waitFor('a plaintext peer', () => a.peers(infoHash).find((x) => x.port === toPlain.port), 60000)
+      assert.equal(p.flags.encrypted, false)
+      await waitFor('complete from the plaintext peer', () => a.list()[0]?.progress === 1, 120000)
+      assert.equal(await sha256File(join(ctx.dir, 'a', 'downloads', 'enc.bin')), await sha256File(src))
+      assert.ok(toPlain.connections.some((c) => c.fromTarget > 2 * MiB), 'the data came through the relay')
+
+      const strict = await ctx.open('strict', { settings: { encryption: 'require', pex: false } })
+      await strict.share([src])
+      const b = await ctx.open('b', { settings: { encryption: 'prefer', pex: false, maxDownloadSpeed: MiB } })
+      await b.add(torrent, { peers: [`127.0.0.1:${strict.listeningPort}`] })
+      const q = await waitFor('an encrypted peer', () => b.peers(infoHash).find((x) => x.port === strict.listeningPort), 60000)
+      assert.equal(q.flags.encrypted, true)
+      await waitFor('complete from the encrypting peer', () => b.list()[0]?.progress === 1, 120000)
+      assert.equal(await sha256File(join(ctx.dir, 'b', 'downloads', 'enc.bin')), await sha256File(src))
+    } finally { await toPlain.close(); await plain.close() }
+  })
+})

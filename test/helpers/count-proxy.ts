@@ -1,0 +1,43 @@
+// A TCP relay on loopback that counts the bytes of each connection in each direction: lets a test
+// see exactly what two real peers said to each other, without changing either of them.
+import { createServer, connect, type Server, type Socket } from 'node:net'
+
+export interface RelayedConnection {
+  /** Bytes from the side that dialled the relay to the target. */
+  toTarget: number
+  /** Bytes from the target back to the dialler. */
+  fromTarget: number
+  closed: boolean
+}
+
+export interface CountingProxy {
+  port: number
+  connections: RelayedConnection[]
+  close: () => Promise<void>
+}
+
+export async function countingProxy (targetPort: number, targetHost = '127.0.0.1'): Promise<CountingProxy> {
+  const connections: RelayedConnection[] = []
+  const sockets = new Set<Socket>()
+  const server: Server = createServer((inc) => {
+    const c: RelayedConnection = { toTarget: 0, fromTarget: 0, closed: false }
+    connections.push(c)
+    const out = connect({ port: targetPort, host: targetHost })
+    sockets.add(inc)
+    sockets.add(out)
+    let open = 2
+    const closeOne = () => { if (--open === 0) c.closed = true; inc.destroy(); out.destroy() }
+    inc.on('data', (d: Buffer) => { c.toTarget += d.length; out.write(d) })
+    out.on('data', (d: Buffer) => { c.fromTarget += d.length; inc.write(d) })
+    for (const s of [inc, out]) {
+      s.on('error', () => {})
+      s.on('close', () => { sockets.delete(s); closeOne() })
+    }
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
+  return {
+    port: (server.address() as { port: number }).port,
+    connections,
+    close: () => new Promise((r) => { for (const s of sockets) s.destroy(); server.close(() => r()) })
+  }
+}
