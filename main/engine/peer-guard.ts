@@ -16,6 +16,8 @@ export const BAN_AFTER = 3
 const BLOCK = 16 * 1024
 /** Failed multi-source pieces kept per torrent until they verify (each up to a piece's length). */
 const MAX_PENDING = 16
+/** Addresses with strikes but not yet banned that are remembered. */
+const MAX_STRUCK = 10000
 
 interface Pending { bad: Uint8Array; sources: Array<WtWire | undefined> }
 type StoreGet = { get(index: number, opts: null, cb: (err: Error | null, buf?: Uint8Array) => void): void }
@@ -93,6 +95,8 @@ export class PeerGuard {
     const ip = normalizeIp(wire.remoteAddress!)
     if (this.banned.has(ip)) return
     const n = (this.strikes.get(ip) ?? 0) + 1
+    // Addresses with a strike or two are remembered, but not without end: forget the oldest.
+    if (!this.strikes.has(ip) && this.strikes.size >= MAX_STRUCK) this.strikes.delete(this.strikes.keys().next().value!)
     this.strikes.set(ip, n)
     if (n < BAN_AFTER) return
     this.strikes.delete(ip)
