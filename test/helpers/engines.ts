@@ -44,3 +44,14 @@ export async function withEngines (fn: (ctx: EngineSet) => Promise<void>, prefix
     d.cleanup()
   }
 }
+
+/** For engine child processes: on SIGTERM or SIGINT stop `timer`, close the engine and exit (forced after 5 s). */
+export function exitOnSignal (engine: Engine, timer: NodeJS.Timeout): void {
+  const stop = () => {
+    clearInterval(timer)
+    void engine.close().then(() => process.exit(0), () => process.exit(1))
+    setTimeout(() => process.exit(1), 5000).unref()
+  }
+  process.once('SIGTERM', stop)
+  process.once('SIGINT', stop)
+}

@@ -5,7 +5,7 @@
 // Both print {"type":"status",progress,transports,peers} every 250 ms and stop on SIGTERM; `get` prints
 // {"type":"done",...} when the download is complete and verified. DHT, LSD and UPnP are off.
 import { join } from 'node:path'
-import { openTestEngine } from '../helpers/engines.ts'
+import { exitOnSignal, openTestEngine } from '../helpers/engines.ts'
 
 const [mode, source, dataDir, announce] = process.argv.slice(2)
 if ((mode !== 'seed' && mode !== 'get') || !source || !dataDir) {
@@ -38,10 +38,4 @@ const timer = setInterval(() => {
     say({ type: 'done', infoHash, name: t.name, path: join(dataDir, 'downloads', t.name), transports: [...transports], peers: view })
   }
 }, 250)
-const stop = () => {
-  clearInterval(timer)
-  void engine.close().then(() => process.exit(0), () => process.exit(1))
-  setTimeout(() => process.exit(1), 5000).unref()
-}
-process.once('SIGTERM', stop)
-process.once('SIGINT', stop)
+exitOnSignal(engine, timer)

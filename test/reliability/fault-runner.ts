@@ -6,7 +6,7 @@
 //        downloads into D/downloads; re-run with the same D it continues the stored torrent.
 // Both print {"type":"status",state,progress,error,errorCode,pieces(base64 bitfield),pieceCount,wires,downloaded}
 // every 200 ms and stop on SIGTERM. DHT, LSD and UPnP are off; peers are given explicitly.
-import { openTestEngine } from '../helpers/engines.ts'
+import { exitOnSignal, openTestEngine } from '../helpers/engines.ts'
 import { EngineError } from '../../main/engine/errors.ts'
 
 interface Args { mode: 'seed' | 'get'; data: string; file?: string; source?: string; peers?: string[]; upload?: number; port?: number; pieceLength?: number }
@@ -35,10 +35,4 @@ const timer = setInterval(() => {
   const t = engine.detail(infoHash)
   say({ type: 'status', state: t.state, progress: t.progress, error: t.error, errorCode: t.errorCode, pieces: t.pieces, pieceCount: t.pieceCount, wires: t.peers + t.seeds, downloaded: t.downloaded, uploaded: t.uploaded })
 }, 200)
-const stop = () => {
-  clearInterval(timer)
-  void engine.close().then(() => process.exit(0), () => process.exit(1))
-  setTimeout(() => process.exit(1), 5000).unref()
-}
-process.once('SIGTERM', stop)
-process.once('SIGINT', stop)
+exitOnSignal(engine, timer)

@@ -17,6 +17,7 @@ import { parseTorrentBytes, parseUri } from '../../main/engine/torrent-input.ts'
 import type { ParsedInput } from '../../main/engine/torrent-input.ts'
 import { ERROR_CODES } from '../../main/contract/contract.ts'
 import { writeFigures } from './figures.ts'
+import { Gen } from '../helpers/prng.ts'
 
 const SEED = Number(process.env.SHOAL_FUZZ_SEED ?? 0x5_40a1)
 const PARSER_INPUTS = Number(process.env.SHOAL_FUZZ_INPUTS ?? 10_000)
@@ -26,33 +27,6 @@ const MARK = 'shoalfuzz'
 const KNOWN_CODES = new Set<string>(ERROR_CODES)
 const PARSE_CODES = new Set(['BAD_MAGNET', 'BAD_TORRENT', 'UNSAFE_PATH'])
 
-// ------------------------------------------------------------ seeded PRNG (mulberry32)
-
-function prng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-class Gen {
-  readonly r: () => number
-  constructor (seed: number) { this.r = prng(seed) }
-  int (n: number): number { return Math.floor(this.r() * n) }
-  range (lo: number, hi: number): number { return lo + this.int(hi - lo + 1) }
-  pick<T> (xs: readonly T[]): T { return xs[this.int(xs.length)]! }
-  chance (p: number): boolean { return this.r() < p }
-  bytes (n: number): Buffer { const b = Buffer.alloc(n); for (let i = 0; i < n; i++) b[i] = this.int(256); return b }
-  str (n: number, alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789-_.'): string {
-    let s = ''
-    for (let i = 0; i < n; i++) s += alphabet[this.int(alphabet.length)]
-    return s
-  }
-}
 
 // ------------------------------------------------------------ generators
 

@@ -2,30 +2,11 @@
 // generated case says what the bridge must do with it: 'bad' = refused with BAD_ARGUMENT, 'any' =
 // a result or any clear { code, message } error (valid shape, unknown torrent, desktop-only call).
 import { COMMAND_NAMES, QUERY_NAMES } from '../../main/contract/contract.ts'
+import { Gen as BaseGen } from '../helpers/prng.ts'
 
-export function prng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-export class Gen {
-  readonly r: () => number
-  constructor (seed: number) { this.r = prng(seed) }
-  int (n: number): number { return Math.floor(this.r() * n) }
-  range (lo: number, hi: number): number { return lo + this.int(hi - lo + 1) }
-  pick<T> (xs: readonly T[]): T { return xs[this.int(xs.length)]! }
-  chance (p: number): boolean { return this.r() < p }
-  str (n: number, alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789-_.:/ "\\\u00e9\u4e2d\ud83d\ude00'): string {
-    let s = ''
-    for (let i = 0; i < n; i++) s += alphabet[this.int(alphabet.length)]
-    return s
-  }
+/** Messages draw strings from a wider alphabet than the parser fuzz: quotes, backslashes, non-ASCII. */
+export class Gen extends BaseGen {
+  constructor (seed: number) { super(seed, 'abcdefghijklmnopqrstuvwxyz0123456789-_.:/ "\\\u00e9\u4e2d\ud83d\ude00') }
 }
 
 export const CALL_NAMES: readonly string[] = [...COMMAND_NAMES, ...QUERY_NAMES]

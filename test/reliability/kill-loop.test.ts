@@ -16,6 +16,7 @@ import { randomFile, sha256File, tempDir, waitFor } from '../helpers/fixtures.ts
 import { openTestEngine } from '../helpers/engines.ts'
 import type { Engine } from '../../main/engine/engine.ts'
 import { writeFigures } from './figures.ts'
+import { prng } from '../helpers/prng.ts'
 
 const MiB = 1024 * 1024
 const RUNNER = resolve(import.meta.dirname, 'fault-runner.ts')
@@ -27,17 +28,6 @@ const PIECE = 64 * 1024
 const RATE = 384 * 1024
 const SEED = Number(process.env.SHOAL_FAULTS_SEED ?? Math.floor(Math.random() * 2 ** 31))
 
-/** mulberry32: a small seeded PRNG, so a failing run can be repeated. */
-function prng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 interface Status { type: string; state?: string; progress?: number; pieces?: string; error?: string | null }
 interface Child { lines: Status[]; exited: Promise<void>; kill: (sig: NodeJS.Signals) => void; stderr: () => string; done: () => boolean }
