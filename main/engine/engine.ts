@@ -128,6 +128,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   private diskTimer: NodeJS.Timeout | null = null
   private closed = false
   private boundPort = 0
+  /** What setAnnouncedPort asked for; kept so a client restarted for other settings announces it too. */
+  private announcedPort: number | null = null
   private lastStats: GlobalStats | null = null
   /** The blocklist and this session's bans; webtorrent consults it before every connection. */
   private readonly guard = new PeerGuard(() => this.disconnectRefused())
@@ -221,6 +223,7 @@ export class Engine extends EventEmitter<EngineEvents> {
         // webtorrent keeps one field for the port it listens on and the port it announces;
         // setAnnouncedPort may change the second, so the first is kept here.
         this.boundPort = client.torrentPort
+        if (this.announcedPort !== null) client.torrentPort = this.announcedPort
         client.removeListener('error', onError)
         client.on('error', (err: Error) => this.emit('error', toEngineError(err)))
         resolve()
@@ -813,6 +816,7 @@ export class Engine extends EventEmitter<EngineEvents> {
    * listening one (another device already held it); null: the listening port.
    */
   setAnnouncedPort (port: number | null): void {
+    this.announcedPort = port
     const p = port ?? this.listeningPort
     if (this.client.torrentPort === p) return
     this.client.torrentPort = p // torrents added from now on announce it

@@ -149,6 +149,11 @@ test('the announced port follows the router mapping: trackers hear the mapped po
     await e.share([later], { announce: [tracker.announce] })
     await waitFor('the new torrent announcing', () => tracker.announced.length > before)
     assert.ok(tracker.announced.slice(before).every((a) => a === `127.0.0.1:${mapped}`), tracker.announced.slice(before).join(', '))
+    // A change that restarts the client (here: uTP off) keeps announcing the mapped port.
+    const beforeRestart = tracker.announced.length
+    await e.updateSettings({ utp: false })
+    await waitFor('announces after the restart', () => tracker.announced.length > beforeRestart + 1)
+    assert.ok(tracker.announced.slice(beforeRestart).every((a) => a === `127.0.0.1:${mapped}`), tracker.announced.slice(beforeRestart).join(', '))
     // Mapping gone: back to the listening port.
     const count = tracker.announced.length
     e.setAnnouncedPort(null)
