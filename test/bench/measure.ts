@@ -7,16 +7,22 @@ const TICKS = 100 // USER_HZ on Linux
 
 export interface ProcFigures { peakRssMiB: number; cpuS: number }
 
-function readStat (pid: number): { rssKiB: number; cpuS: number } | null {
+function readStat (pid: number): { rssKiB: number; nowKiB: number; cpuS: number } | null {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8')
     const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0)
+    const now = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0)
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     // Fields after the ')' that closes the command name: state is field 3, utime 14, stime 15.
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
     const cpu = (Number(rest[11]) + Number(rest[12])) / TICKS
-    return { rssKiB: hwm, cpuS: cpu }
+    return { rssKiB: hwm, nowKiB: now, cpuS: cpu }
   } catch { return null }
+}
+
+/** The resident memory of `pid` right now (not its peak), in MiB; 0 once it is gone. */
+export function currentRssMiB (pid: number): number {
+  return (readStat(pid)?.nowKiB ?? 0) / 1024
 }
 
 /** Samples one PID every `everyMs` until stop(); CPU can be read as a delta from mark(). */

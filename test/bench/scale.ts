@@ -5,12 +5,12 @@
 // "No content read" is checked with access times: before the restart every payload file gets an
 // access time in the past (its modification time untouched); the filesystem is mounted relatime,
 // so any read during the restart would move the access time to now.
-import { statSync, utimesSync, mkdirSync, readFileSync } from 'node:fs'
+import { statSync, utimesSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { randomFile, waitFor } from '../helpers/fixtures.ts'
 import { startServe, WsApi, type Served } from '../e2e/harness.ts'
 import type { TorrentSummary } from '../../main/contract/contract.ts'
-import { Sampler } from './measure.ts'
+import { Sampler, currentRssMiB } from './measure.ts'
 
 const MiB = 1024 * 1024
 
@@ -119,7 +119,7 @@ export async function scaleBench (o: ScaleOptions): Promise<ScaleFigures> {
     idleSampler.mark()
     await new Promise((r) => setTimeout(r, o.idleWindowS * 1000))
     const f = idleSampler.stop()
-    const rssMiB = Number(/VmRSS:\s+(\d+)/.exec(readStatus(served.child.pid!))?.[1] ?? 0) / 1024
+    const rssMiB = currentRssMiB(served.child.pid!)
     const idle: IdleFigures = {
       torrents: o.idleTorrents,
       windowS: o.idleWindowS,
@@ -132,8 +132,4 @@ export async function scaleBench (o: ScaleOptions): Promise<ScaleFigures> {
     api?.close()
     await served?.stop()
   }
-}
-
-function readStatus (pid: number): string {
-  try { return readFileSync(`/proc/${pid}/status`, 'utf8') } catch { return '' }
 }

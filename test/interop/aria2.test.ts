@@ -2,8 +2,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { tempDir, randomFile, sha256File, waitFor } from '../helpers/fixtures.ts'
-import { Procs, hasBinary, freePort, shoalSeed, assertShoalGetsFrom, shoalCreate, startTracker, tcpOpen, exitWithin, assertRunning } from './helpers/procs.ts'
+import { tempDir, sha256File, waitFor } from '../helpers/fixtures.ts'
+import { Procs, hasBinary, freePort, shoalSeed, assertShoalGetsFrom, shoalPayload, startTracker, tcpOpen, exitWithin, assertRunning } from './helpers/procs.ts'
 
 const SIZE = 12 * 1024 * 1024
 // Nothing leaves loopback: no DHT, LPD, PEX; only the trackers we give it.
@@ -15,9 +15,7 @@ test('aria2c seeds, shoal get downloads (--peer)', { timeout: 150000 }, async (t
   const dir = tempDir('shoal-interop-aria-')
   const procs = new Procs()
   try {
-    const src = randomFile(join(dir.path, 'seed', 'payload.bin'), SIZE)
-    const torrent = join(dir.path, 'payload.torrent')
-    shoalCreate(src, torrent)
+    const { src, torrent } = shoalPayload(dir.path, SIZE)
     const ariaPort = await freePort()
     const aria = procs.start('aria2c seed', 'aria2c', [...ARIA_QUIET, '-V', '--seed-ratio=0.0', '--seed-time=10',
       `--listen-port=${ariaPort}`, `--dht-listen-port=${ariaPort}`, '-d', join(dir.path, 'seed'), torrent])
@@ -37,11 +35,8 @@ test('shoal seed seeds, aria2c downloads (local tracker)', { timeout: 150000 }, 
   const procs = new Procs()
   const tracker = await startTracker()
   try {
-    const src = randomFile(join(dir.path, 'seed', 'payload.bin'), SIZE)
-    const torrent = join(dir.path, 'payload.torrent')
-    const infoHash = shoalCreate(src, torrent, tracker.announce)
-    const { proc: seed, magnet } = await shoalSeed(procs, src, { port: await freePort(), data: join(dir.path, 'data'), announce: tracker.announce })
-    assert.ok(magnet.includes(infoHash), `shoal seed's magnet ${magnet} is not for ${infoHash}`)
+    const { src, torrent, infoHash } = shoalPayload(dir.path, SIZE, tracker.announce)
+    const { proc: seed } = await shoalSeed(procs, src, { port: await freePort(), data: join(dir.path, 'data'), announce: tracker.announce, infoHash })
     await waitFor('shoal seed to announce to the local tracker', () => tracker.peerCount(infoHash) >= 1, 30000)
     const out = join(dir.path, 'out')
     const ariaPort = await freePort()

@@ -3,8 +3,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { tempDir, randomFile, sha256File, waitFor } from '../helpers/fixtures.ts'
-import { Procs, hasBinary, freePort, shoalSeed, assertShoalGetsFrom, shoalCreate, assertRunning } from './helpers/procs.ts'
+import { tempDir, sha256File, waitFor } from '../helpers/fixtures.ts'
+import { Procs, hasBinary, freePort, shoalSeed, assertShoalGetsFrom, shoalPayload, assertRunning } from './helpers/procs.ts'
 import { Qbit } from './helpers/qbittorrent.ts'
 
 const SIZE = 12 * 1024 * 1024
@@ -15,9 +15,7 @@ test('qbittorrent-nox seeds, shoal get downloads (--peer)', { timeout: 150000 },
   const dir = tempDir('shoal-interop-qbit-')
   const procs = new Procs()
   try {
-    const src = randomFile(join(dir.path, 'seed', 'payload.bin'), SIZE)
-    const torrent = join(dir.path, 'payload.torrent')
-    const infoHash = shoalCreate(src, torrent)
+    const { src, torrent, infoHash } = shoalPayload(dir.path, SIZE)
     const qb = await Qbit.start(procs, join(dir.path, 'qbit'))
     await qb.addTorrent(torrent, join(dir.path, 'seed'))
     await waitFor('qBittorrent to check the file and seed', async () => {
@@ -36,12 +34,9 @@ test('shoal seed seeds, qbittorrent-nox downloads (addPeers)', { timeout: 150000
   const dir = tempDir('shoal-interop-qbit-')
   const procs = new Procs()
   try {
-    const src = randomFile(join(dir.path, 'seed', 'payload.bin'), SIZE)
-    const torrent = join(dir.path, 'payload.torrent')
-    const infoHash = shoalCreate(src, torrent)
+    const { src, torrent, infoHash } = shoalPayload(dir.path, SIZE)
     const shoalPort = await freePort()
-    const { proc: seed, magnet } = await shoalSeed(procs, src, { port: shoalPort, data: join(dir.path, 'data') })
-    assert.ok(magnet.includes(infoHash), `shoal seed's magnet ${magnet} is not for ${infoHash}`)
+    const { proc: seed } = await shoalSeed(procs, src, { port: shoalPort, data: join(dir.path, 'data'), infoHash })
     const qb = await Qbit.start(procs, join(dir.path, 'qbit'))
     const out = join(dir.path, 'out')
     await qb.addTorrent(torrent, out)

@@ -5,8 +5,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { tempDir, randomFile, sha256File, waitFor } from '../helpers/fixtures.ts'
-import { Procs, hasBinary, freePort, shoalSeed, assertShoalGetsFrom, shoalCreate, startTracker, assertRunning } from './helpers/procs.ts'
+import { tempDir, sha256File, waitFor } from '../helpers/fixtures.ts'
+import { Procs, hasBinary, freePort, shoalSeed, assertShoalGetsFrom, shoalPayload, startTracker, assertRunning } from './helpers/procs.ts'
 import { Transmission } from './helpers/transmission.ts'
 
 const SIZE = 12 * 1024 * 1024
@@ -17,9 +17,7 @@ test('transmission-daemon seeds, shoal get downloads (--peer)', { timeout: 15000
   const dir = tempDir('shoal-interop-tr-')
   const procs = new Procs()
   try {
-    const src = randomFile(join(dir.path, 'seed', 'payload.bin'), SIZE)
-    const torrent = join(dir.path, 'payload.torrent')
-    shoalCreate(src, torrent)
+    const { src, torrent } = shoalPayload(dir.path, SIZE)
     const tr = await Transmission.start(procs, join(dir.path, 'tr'), join(dir.path, 'seed'))
     tr.add(torrent, join(dir.path, 'seed'))
     await waitFor('Transmission to verify the file and seed', () => {
@@ -39,15 +37,12 @@ test('shoal seed seeds, transmission-daemon downloads (local tracker, Shoal dial
   const procs = new Procs()
   const tracker = await startTracker()
   try {
-    const src = randomFile(join(dir.path, 'seed', 'payload.bin'), SIZE)
-    const torrent = join(dir.path, 'payload.torrent')
-    const infoHash = shoalCreate(src, torrent, tracker.announce)
+    const { src, torrent, infoHash } = shoalPayload(dir.path, SIZE, tracker.announce)
     const out = join(dir.path, 'out')
     const tr = await Transmission.start(procs, join(dir.path, 'tr'), out)
     tr.add(torrent, out)
     await waitFor('Transmission to announce to the local tracker', () => tracker.peerCount(infoHash) >= 1, 30000)
-    const { proc: seed, magnet } = await shoalSeed(procs, src, { port: await freePort(), data: join(dir.path, 'data'), announce: tracker.announce })
-    assert.ok(magnet.includes(infoHash), `shoal seed's magnet ${magnet} is not for ${infoHash}`)
+    const { proc: seed } = await shoalSeed(procs, src, { port: await freePort(), data: join(dir.path, 'data'), announce: tracker.announce, infoHash })
     await waitFor('Transmission to download from shoal', () => tr.info().percent === 100, 90000, 500)
       .catch((err: Error) => { throw new Error(`${err.message}\n${tr.info().out}\n${procs.describe()}`) })
     assert.equal(await sha256File(join(out, 'payload.bin')), await sha256File(src))

@@ -8,7 +8,7 @@ import { basename, delimiter, join, resolve, dirname } from 'node:path'
 import assert from 'node:assert/strict'
 import { fileURLToPath } from 'node:url'
 import { createInterface } from 'node:readline'
-import { sha256File } from '../../helpers/fixtures.ts'
+import { randomFile, sha256File } from '../../helpers/fixtures.ts'
 import { cliNodeFlags } from '../../helpers/cli.ts'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
@@ -100,13 +100,21 @@ export function runSync (cmd: string, args: string[], timeoutMs = 60000): { stat
 }
 
 /** Starts `shoal seed` on loopback only; resolves with the process and its magnet URI. */
-export async function shoalSeed (procs: Procs, path: string, o: { port: number; data: string; announce?: string }): Promise<{ proc: Proc; magnet: string }> {
+export async function shoalSeed (procs: Procs, path: string, o: { port: number; data: string; announce?: string; infoHash?: string }): Promise<{ proc: Proc; magnet: string }> {
   const args = shoalArgs('seed', path, '--no-dht', '--no-lsd', '--port', String(o.port), '--data', o.data)
   if (o.announce) args.push('--announce', o.announce)
   const proc = procs.start('shoal seed', process.execPath, args)
   const magnet = await firstLine(proc, 60000)
   if (!magnet.startsWith('magnet:?')) throw new Error(`shoal seed printed '${magnet}' instead of a magnet URI`)
+  assert.ok(!o.infoHash || magnet.includes(o.infoHash), `shoal seed's magnet ${magnet} is not for ${o.infoHash}`)
   return { proc, magnet }
+}
+
+/** <dir>/seed/payload.bin of `size` random bytes and <dir>/payload.torrent made by `shoal create`. */
+export function shoalPayload (dir: string, size: number, announce?: string): { src: string; torrent: string; infoHash: string } {
+  const src = randomFile(join(dir, 'seed', 'payload.bin'), size)
+  const torrent = join(dir, 'payload.torrent')
+  return { src, torrent, infoHash: shoalCreate(src, torrent, announce) }
 }
 
 /** Arguments for process.execPath that run the CLI as the `shoal` command does (its `#!` flags first). */
