@@ -2,13 +2,13 @@
 // change events for the UI. Plain Node: the Electron app, `shoal serve` and the CLI all use it.
 import { EventEmitter } from 'node:events'
 import { randomUUID } from 'node:crypto'
-import { access, mkdir, readFile, rm, rmdir, statfs, constants as fsConstants } from 'node:fs/promises'
-import { dirname, isAbsolute, relative, resolve } from 'node:path'
+import { access, mkdir, readFile, rm, rmdir, constants as fsConstants } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
 import bencode from 'bencode'
-import WebTorrent, { type WtTorrent, type WtOptions, type WtWire } from 'webtorrent'
+import WebTorrent, { type WtTorrent, type WtOptions } from 'webtorrent'
 import type {
   AddSource, BannedPeer, CreateOptions, EventPayloads, FilePriority, GlobalStats, Origin, PeerSnapshot,
-  Settings, ShareProgress, TorrentDetail, TorrentState, TorrentSummary, TrackerSnapshot
+  Settings, ShareProgress, TorrentDetail, TorrentState, TorrentSummary
 } from '../contract/contract.ts'
 import { SettingsSchema } from '../contract/contract.ts'
 import type { KeyValueStore } from '../store/store.ts'
@@ -24,6 +24,10 @@ import { advertisePeers } from './pex.ts'
 import { installFastMseDh } from './mse-dh.ts'
 import { loadBlocklist } from './blocklist.ts'
 import { PeerGuard } from './peer-guard.ts'
+import { PeerRevival } from './peer-revival.ts'
+import { DiskFullRetry, diskFullError, keepVerified } from './disk-full-retry.ts'
+import { TrackerReports } from './tracker-reports.ts'
+import { isInside, safeJoin } from './safe-paths.ts'
 
 // Protocol encryption without a per-connection prime check (see mse-dh.ts).
 installFastMseDh()
@@ -87,33 +91,16 @@ interface Live {
   sessionUp: number
   sessionDown: number
   resumeDirty: boolean
-  trackers: Map<string, TrackerSnapshot>
+  trackers: TrackerReports
   starting: Promise<void> | null
   /** Files to select once a magnet's metadata arrives. */
   pendingSelect: number[] | null
-  /** A disk-full retry (free-space check, then restart) is under way. */
-  diskRetrying: boolean
-  /** Addresses this torrent dialled and connected to (this session), to dial again when it has lost every peer. */
-  knownPeers: Set<string>
-  /** When it last had a connection or a dial under way, or last re-dialled its known peers. */
-  lastRevive: number
-  lastReannounce: number
+  revival: PeerRevival
 }
 
 const PRIORITY_NUM: Record<Exclude<FilePriority, 'skip'>, number> = { low: 0, normal: 1, high: 2 }
 const STORE_VERSION = 1
 const RESUME_FLUSH_MS = 5000
-/** How often a download stopped by a full disk checks whether space was freed. */
-const DISK_RETRY_MS = 2000
-/**
- * A download left with no connection and nothing being dialled (webtorrent gives a peer up after
- * three failed reconnects, 1 + 5 + 15 s: a network outage longer than that strands it for good)
- * dials its known peers again this often, and asks its trackers and the DHT at most every
- * REANNOUNCE_MS.
- */
-const REVIVE_MS = 10_000
-const REANNOUNCE_MS = 60_000
-const KNOWN_PEERS_MAX = 100
 
 export class Engine extends EventEmitter<EngineEvents> {
   private client!: WebTorrent
@@ -125,7 +112,18 @@ export class Engine extends EventEmitter<EngineEvents> {
   private tickTimer: NodeJS.Timeout | null = null
   private flushTimer: NodeJS.Timeout | null = null
   private saveTimer: NodeJS.Timeout | null = null
-  private diskTimer: NodeJS.Timeout | null = null
+  private readonly diskRetry = new DiskFullRetry<Live>({
+    torrents: () => this.live.values(),
+    waiting: (l) => l.error?.code === 'DISK_FULL' && !!l.info && !l.rec.paused && !l.wt && !l.starting,
+    folder: (l) => l.rec.savePath,
+    pieceLength: (l) => l.info?.pieceLength ?? 0,
+    bytesLeft: (l) => Math.max(0, (l.info?.length ?? 0) * (1 - this.selectedProgress(l))),
+    restart: async (l) => {
+      await this.start(l)
+      this.saveSoon()
+      this.tick()
+    }
+  })
   private closed = false
   private boundPort = 0
   /** What setAnnouncedPort asked for; kept so a client restarted for other settings announces it too. */
@@ -162,8 +160,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     engine.flushTimer = setInterval(() => { void engine.flushResume() }, RESUME_FLUSH_MS)
     engine.flushTimer.unref()
     // Downloads stopped by a full disk (now or in an earlier run) resume by themselves once space is freed.
-    engine.diskTimer = setInterval(() => { void engine.retryDiskFull() }, DISK_RETRY_MS)
-    engine.diskTimer.unref()
+    engine.diskRetry.start()
     if (opts.autoStart !== false) {
       await Promise.all([...engine.live.values()].filter((l) => !l.rec.paused && !l.rec.error).map((l) => engine.start(l)))
     }
@@ -181,7 +178,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       } catch { info = null }
     }
     const error = rec.error ? new EngineError(rec.error.code, rec.error.message) : null
-    return { rec, wt: null, info, meta, checking: null, error, sessionUp: 0, sessionDown: 0, resumeDirty: false, trackers: new Map(), starting: null, pendingSelect: null, diskRetrying: false, knownPeers: new Set(), lastRevive: 0, lastReannounce: 0 }
+    return { rec, wt: null, info, meta, checking: null, error, sessionUp: 0, sessionDown: 0, resumeDirty: false, trackers: new TrackerReports(), starting: null, pendingSelect: null, revival: new PeerRevival() }
   }
 
   // ------------------------------------------------------------ the WebTorrent client
@@ -427,38 +424,14 @@ export class Engine extends EventEmitter<EngineEvents> {
     wt.on('verified', () => { l.resumeDirty = true })
     wt.on('done', () => this.onDone(l))
     wt.on('error', (err: Error) => this.fail(l, toEngineError(err)))
-    wt.on('warning', (err: Error) => this.onTrackerWarning(l, err))
-    wt.on('ready', () => this.watchTrackers(l, wt))
-    wt.on('wire', (wire: WtWire, addr?: string) => {
-      // Only dialled addresses are worth dialling again (an incoming peer's port is ephemeral).
-      if (!addr || !wire.type.endsWith('Outgoing') || l.knownPeers.has(addr)) return
-      if (l.knownPeers.size >= KNOWN_PEERS_MAX) l.knownPeers.delete(l.knownPeers.values().next().value!)
-      l.knownPeers.add(addr)
-    })
-    l.lastRevive = Date.now()
+    wt.on('warning', (err: Error) => l.trackers.warning(l.wt?.announce ?? [], err))
+    wt.on('ready', () => l.trackers.watch(wt))
+    l.revival.watch(wt)
     if (this.settings.pex) advertisePeers(wt)
     this.guard.watch(wt, () => rec.name)
     const addPeers = () => { for (const p of rec.peers) wt.addPeer(p) }
     if (wt.infoHash) addPeers()
     else wt.once('infoHash', addPeers)
-  }
-
-  /** Dials the peers of a download that lost them all (see REVIVE_MS); called on every tick. */
-  private revivePeers (l: Live, now: number): void {
-    const wt = l.wt
-    const dialling = (wt as unknown as { _peersLength?: number } | null)?._peersLength ?? 0
-    if (!wt || wt.destroyed || !wt.infoHash || wt.done || wt.wires.length > 0 || dialling > 0) {
-      l.lastRevive = now
-      return
-    }
-    if (now - l.lastRevive < REVIVE_MS) return
-    l.lastRevive = now
-    for (const addr of new Set([...l.rec.peers, ...l.knownPeers])) wt.addPeer(addr)
-    if (now - l.lastReannounce >= REANNOUNCE_MS) {
-      l.lastReannounce = now
-      ;(wt.discovery?.tracker as unknown as { update?: () => void } | null | undefined)?.update?.()
-      ;(this.client.dht as unknown as { lookup?: (infoHash: string) => void } | null)?.lookup?.(wt.infoHash)
-    }
   }
 
   private onMetadata (l: Live, wt: WtTorrent): void {
@@ -501,26 +474,21 @@ export class Engine extends EventEmitter<EngineEvents> {
   }
 
   private fail (l: Live, err: EngineError): void {
+    // Stopped, not given up: diskRetry starts it again once the disk has room.
     const diskFull = err.code === 'DISK_FULL' && !!l.info
-    if (diskFull) {
-      // Stopped, not given up: retryDiskFull starts it again once the disk has room.
-      err = new EngineError('DISK_FULL', `The disk is full: "${l.rec.name}" could not be written in ${l.rec.savePath}. ` +
-        'The download is paused and will resume by itself once space is freed there.', { cause: err })
-    }
+    if (diskFull) err = diskFullError(l.rec.name, l.rec.savePath, err)
     l.error = err
     l.rec.error = { code: err.code, message: err.message }
     if (l.wt) {
       const wt = l.wt
       // Keep every piece verified so far: save it as resume data once the files are closed.
-      const bits = diskFull && wt.bitfield ? new Uint8Array(wt.bitfield.buffer).slice() : null
-      // At once, so the stopped torrent's progress does not dip meanwhile. No file stamps yet: a
-      // restore before the real ones arrive hashes the pieces on disk instead of trusting them.
-      if (bits && l.info) l.rec.resume = { bitfield: Buffer.from(bits).toString('base64'), files: l.info.files.map(() => null), savedAt: Date.now() }
+      const kept = diskFull && l.info ? keepVerified(wt, l.info.files.length) : null
+      if (kept) l.rec.resume = kept.interim
       this.foldSession(l)
       l.wt = null
       const saveBits = () => {
-        if (!bits || !l.info || l.wt || l.starting) return
-        void captureResume(this.diskFilesOf(l.rec, l.info), bits).then((r) => {
+        if (!kept || !l.info || l.wt || l.starting) return
+        void captureResume(this.diskFilesOf(l.rec, l.info), kept.bits).then((r) => {
           if (l.wt || l.starting) return
           l.rec.resume = r
           this.saveSoon()
@@ -530,33 +498,6 @@ export class Engine extends EventEmitter<EngineEvents> {
       else saveBits()
     }
     this.saveSoon()
-  }
-
-  /**
-   * Restarts downloads stopped by a full disk once their folder has room for what is left (or for a
-   * few pieces, whichever is less). If the disk fills again they stop again, keeping what they have.
-   */
-  private async retryDiskFull (): Promise<void> {
-    if (this.closed) return
-    for (const l of this.live.values()) {
-      if (l.error?.code !== 'DISK_FULL' || !l.info || l.rec.paused || l.wt || l.starting || l.diskRetrying) continue
-      l.diskRetrying = true
-      try {
-        const fs = await statfs(l.rec.savePath)
-        const free = fs.bavail * fs.bsize
-        const size = this.summary(l).size
-        const left = Math.max(0, size * (1 - this.selectedProgress(l)))
-        if (free < Math.min(left, 4 * l.info.pieceLength)) continue
-        if (this.closed || l.error?.code !== 'DISK_FULL' || l.rec.paused || l.wt || l.starting) continue
-        await this.start(l)
-        this.saveSoon()
-        this.tick()
-      } catch {
-        // The folder is unreachable for now (an unmounted disk): try again on the next round.
-      } finally {
-        l.diskRetrying = false
-      }
-    }
   }
 
   private foldSession (l: Live): void {
@@ -805,7 +746,7 @@ export class Engine extends EventEmitter<EngineEvents> {
       pieceCount: l.info?.pieceCount ?? 0,
       pieces: wt ? bitfieldBase64(wt) : (l.rec.resume?.bitfield ?? ''),
       files,
-      trackers: this.trackerList(l),
+      trackers: l.trackers.list(l.wt?.announce ?? l.rec.announce),
       peerList: wt ? peerSnapshots(wt, l.rec.name) : [],
       bannedPeers: this.guard.bans(l.rec.infoHash)
     }
@@ -881,32 +822,6 @@ export class Engine extends EventEmitter<EngineEvents> {
     }
   }
 
-  // ------------------------------------------------------------ trackers
-
-  private watchTrackers (l: Live, wt: WtTorrent): void {
-    const tracker = (wt.discovery as unknown as { tracker?: EventEmitter } | null)?.tracker
-    for (const url of wt.announce) {
-      if (!l.trackers.has(url)) l.trackers.set(url, { url, status: 'updating', message: null, peers: null, lastAnnounce: null })
-    }
-    tracker?.on('update', (data: { announce: string; complete?: number; incomplete?: number }) => {
-      l.trackers.set(data.announce, { url: data.announce, status: 'working', message: null, peers: (data.complete ?? 0) + (data.incomplete ?? 0), lastAnnounce: Date.now() })
-    })
-  }
-
-  private onTrackerWarning (l: Live, err: Error): void {
-    const msg = err.message ?? String(err)
-    for (const url of l.wt?.announce ?? []) {
-      if (msg.includes(url) || l.wt?.announce.length === 1) {
-        l.trackers.set(url, { url, status: 'error', message: msg, peers: null, lastAnnounce: Date.now() })
-      }
-    }
-  }
-
-  private trackerList (l: Live): TrackerSnapshot[] {
-    const urls = l.wt?.announce ?? l.rec.announce
-    return urls.map((url) => l.trackers.get(url) ?? { url, status: 'idle' as const, message: null, peers: null, lastAnnounce: null })
-  }
-
   // ------------------------------------------------------------ change events and persistence
 
   /** Emits what changed since the last tick: added, changed fields only, removed. */
@@ -917,7 +832,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     const seen = new Set<string>()
     const now = Date.now()
     for (const l of this.live.values()) {
-      this.revivePeers(l, now)
+      l.revival.tick(l.wt, l.rec.peers, this.client.dht, now)
       const s = this.summary(l)
       seen.add(s.infoHash)
       const prev = this.lastSent.get(s.infoHash)
@@ -982,7 +897,8 @@ export class Engine extends EventEmitter<EngineEvents> {
   async close (): Promise<void> {
     if (this.closed) return
     this.closed = true
-    for (const t of [this.tickTimer, this.flushTimer, this.saveTimer, this.diskTimer]) if (t) clearInterval(t)
+    for (const t of [this.tickTimer, this.flushTimer, this.saveTimer]) if (t) clearInterval(t)
+    this.diskRetry.stop()
     await Promise.all([...this.live.values()].map((l) => this.stop(l).catch(() => {})))
     this.saveNow()
     await new Promise<void>((r) => this.client.destroy(() => r()))
@@ -1011,18 +927,6 @@ function piecesOf (torrentFileB64: string): Uint8Array {
   // The info dict was checked when the record was created; re-decoding is cheaper than storing hashes twice.
   const decoded = bencode.decode(bytes) as { info: { pieces: Uint8Array } }
   return decoded.info.pieces
-}
-
-export function isInside (root: string, p: string): boolean {
-  const rel = relative(resolve(root), resolve(p))
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))
-}
-
-/** Joins a checked torrent path under a folder; refuses (defence in depth) anything that escapes it. */
-export function safeJoin (root: string, torrentPath: string): string {
-  const p = resolve(root, ...torrentPath.split('/'))
-  if (!isInside(root, p)) throw new EngineError('UNSAFE_PATH', `Refused to use ${torrentPath}: it is outside ${root}.`)
-  return p
 }
 
 async function ensureWritableDir (dir: string): Promise<void> {
