@@ -37,7 +37,7 @@ test('npm run bench -- --quick prints a table and writes JSON', { timeout: 12000
     assert.equal(report.pairs[0].pair, 'Shoal -> Shoal')
     for (const p of report.pairs) {
       assert.equal(p.runs, 1, `${p.pair} failed: ${p.errors.join('\n')}`)
-      for (const k of ['mibPerS', 'ttfbS', 'totalS', 'downloaderPeakRssMiB', 'seederPeakRssMiB']) {
+      for (const k of ['mibPerS', 'firstToDoneMiBPerS', 'ttfbS', 'totalS', 'downloaderPeakRssMiB', 'seederPeakRssMiB']) {
         assert.ok(typeof p[k] === 'number' && p[k] > 0, `${p.pair}: ${k} = ${p[k]}`)
       }
       for (const k of ['downloaderCpuS', 'seederCpuS']) assert.ok(typeof p[k] === 'number' && p[k] >= 0, `${p.pair}: ${k} = ${p[k]}`)

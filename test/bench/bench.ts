@@ -53,6 +53,17 @@ function allocated (path: string): number {
   try { return statSync(path).blocks * 512 } catch { return 0 }
 }
 
+/**
+ * Throughput while data flows: the middle 80 % of the file (10 % to 90 % of its bytes on disk).
+ * Start-up (first byte is its own column) and each client's way of noticing and reporting that it
+ * is done (qBittorrent's 1 s stats tick, aria2c's 1 s tracker and exit ticks) are not part of it.
+ * Falls back to first byte -> done when the file did not grow in steps (pre-allocation).
+ */
+function steadyMiBPerS (size: number, firstByte: number, at10: number, at90: number, done: number): number {
+  if (at90 > at10) return (size * 0.8) / MiB / ((at90 - at10) / 1000)
+  return size / MiB / Math.max((done - firstByte) / 1000, 0.001)
+}
+
 async function transfer (ctx: Ctx, seeder: Client, getter: Client, run: number): Promise<PairRun> {
   const seeding = await seeder.seed(ctx, !!getter.needsTracker)
   const seedSampler = new Sampler(seeding.pid)
@@ -64,7 +75,15 @@ async function transfer (ctx: Ctx, seeder: Client, getter: Client, run: number):
   const dl = await getter.get(ctx, seeding, out)
   const getSampler = new Sampler(dl.pid)
   let firstByte = NaN
-  const poll = setInterval(() => { if (Number.isNaN(firstByte) && allocated(target) > 0) firstByte = performance.now() }, 10)
+  let at10 = NaN
+  let at90 = NaN
+  const poll = setInterval(() => {
+    const have = allocated(target)
+    const now = performance.now()
+    if (Number.isNaN(firstByte) && have > 0) firstByte = now
+    if (Number.isNaN(at10) && have >= ctx.size * 0.1) at10 = now
+    if (Number.isNaN(at90) && have >= ctx.size * 0.9) at90 = now
+  }, 10)
   try {
     // Never wait forever on a stalled pair: give up below 0.5 MiB/s (at least 2 minutes).
     const limitS = Math.max(120, (ctx.size / MiB) * 2)
@@ -83,8 +102,8 @@ async function transfer (ctx: Ctx, seeder: Client, getter: Client, run: number):
     return {
       totalS: (t1 - t0) / 1000,
       ttfbS: (firstByte - t0) / 1000,
-      // Throughput over the transfer itself (first byte to complete), so process start-up is not counted twice.
-      mibPerS: ctx.size / MiB / Math.max((t1 - firstByte) / 1000, 0.001),
+      mibPerS: steadyMiBPerS(ctx.size, firstByte, at10, at90, t1),
+      firstToDoneMiBPerS: ctx.size / MiB / Math.max((t1 - firstByte) / 1000, 0.001),
       downloader: g,
       seeder: s
     }
@@ -244,6 +263,7 @@ function summarise (s: Client, g: Client, list: PairRun[], errors: string[]): Pa
     runs: list.length,
     errors,
     mibPerS: med((r) => r.mibPerS),
+    firstToDoneMiBPerS: med((r) => r.firstToDoneMiBPerS),
     ttfbS: med((r) => r.ttfbS),
     totalS: med((r) => r.totalS),
     downloaderPeakRssMiB: med((r) => r.downloader.peakRssMiB),

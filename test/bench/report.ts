@@ -2,7 +2,7 @@
 import type { ProcFigures } from './measure.ts'
 import type { ScaleFigures } from './scale.ts'
 
-export interface PairRun { totalS: number; ttfbS: number; mibPerS: number; downloader: ProcFigures; seeder: ProcFigures }
+export interface PairRun { totalS: number; ttfbS: number; mibPerS: number; firstToDoneMiBPerS: number; downloader: ProcFigures; seeder: ProcFigures }
 
 export interface PairResult {
   pair: string
@@ -11,7 +11,10 @@ export interface PairResult {
   /** Successful runs (medians are over these). */
   runs: number
   errors: string[]
+  /** Throughput over the middle 80 % of the bytes (see steadyMiBPerS in bench.ts). */
   mibPerS: number
+  /** The file's size over first byte -> done (includes each client's completion tail). */
+  firstToDoneMiBPerS: number
   ttfbS: number
   totalS: number
   downloaderPeakRssMiB: number
@@ -42,8 +45,8 @@ const f = (n: number, d = 1) => Number.isFinite(n) ? n.toFixed(d) : '-'
 
 export function pairTable (rs: PairResult[], base: string | null): string {
   return table(
-    ['seeder -> downloader', 'MiB/s', `x ${base ? 'qBit' : '(no qBit)'}`, 'first byte s', 'total s', 'dl peak RSS MiB', 'dl CPU s', 'seed peak RSS MiB', 'seed CPU s', 'runs'],
-    rs.map((r) => [r.pair, f(r.mibPerS), r.ratioToQbit === null ? '-' : f(r.ratioToQbit, 2), f(r.ttfbS, 2), f(r.totalS, 2),
+    ['seeder -> downloader', 'MiB/s (10-90 %)', `x ${base ? 'qBit' : '(no qBit)'}`, 'MiB/s first byte -> done', 'first byte s', 'total s', 'dl peak RSS MiB', 'dl CPU s', 'seed peak RSS MiB', 'seed CPU s', 'runs'],
+    rs.map((r) => [r.pair, f(r.mibPerS), r.ratioToQbit === null ? '-' : f(r.ratioToQbit, 2), f(r.firstToDoneMiBPerS), f(r.ttfbS, 2), f(r.totalS, 2),
       f(r.downloaderPeakRssMiB), f(r.downloaderCpuS, 2), f(r.seederPeakRssMiB), f(r.seederCpuS, 2), r.errors.length ? `${r.runs} (${r.errors.length} failed)` : String(r.runs)]))
 }
 
