@@ -98,3 +98,14 @@ test('electron-builder --dir packages main, preload, renderer and production dep
     t.diagnostic(`app.asar: ${listed.length} entries, ${topLevel.size} top-level packages, ${nodeFiles.length} native binaries unpacked`)
   } finally { tmp.cleanup() }
 })
+
+// The CLI gets its V8 flags from its #! line; Electron's main process only from its command line
+// (the installers' desktop entry, and scripts/start.mjs in a checkout). They must not drift apart.
+test('the installed app and npm start give the main process the same V8 flags as the shoal CLI', () => {
+  const shebang = readFileSync(join(root, 'main/cli/shoal.ts'), 'utf8').split('\n', 1)[0]!
+  const v8Flags = shebang.split(/\s+/).filter((f) => f.startsWith('--max-'))
+  assert.ok(v8Flags.length > 0, `no V8 flags on ${shebang}`)
+  const jsFlags = `--js-flags=${v8Flags.join(' ')}`
+  assert.match(readFileSync(join(root, 'electron-builder.yml'), 'utf8'), new RegExp(`executableArgs: \\["${jsFlags}"\\]`))
+  assert.ok(readFileSync(join(root, 'scripts/start.mjs'), 'utf8').includes(`'${jsFlags}'`), 'scripts/start.mjs starts Electron without them')
+})
