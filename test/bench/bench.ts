@@ -45,6 +45,10 @@ if (scaleOnly) {
     if (clients.includes(shoal)) pairs.push([a, shoal])
     if (clients.includes(shoal) && !a.seedOnly) pairs.push([shoal, a])
     if (!a.seedOnly) pairs.push([a, a])
+    // A seeder-only client has no pair of its own: qBittorrent downloading from it shows what it
+    // gives a libtorrent peer, to read "that client -> Shoal" against.
+    const qbit = anchors.find((c) => c.name === 'qbittorrent')
+    if (a.seedOnly && qbit) pairs.push([a, qbit])
   }
 }
 
