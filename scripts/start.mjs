@@ -22,9 +22,9 @@ function relay (child) {
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)))
 }
 
-// A 2 MiB young generation: transfers make short-lived Buffers in bursts, and V8 frees their
+// A 4 MiB young generation: transfers make short-lived Buffers in bursts, and V8 frees their
 // memory only when it collects the young generation (README, Performance).
-const JS_FLAGS = '--js-flags=--max-semi-space-size=2'
+const JS_FLAGS = '--js-flags=--max-semi-space-size=4'
 const electron = findElectron()
 const display = hasDisplay()
 if (electron.path && display.ok) {
