@@ -41,13 +41,13 @@ if (scaleOnly) {
 } else if (quick) {
   if (anchors[0]) pairs.push([anchors[0], anchors[0]])
 } else {
+  const qbit = anchors.find((c) => c.name === 'qbittorrent')
   for (const a of anchors) {
     if (clients.includes(shoal)) pairs.push([a, shoal])
     if (clients.includes(shoal) && !a.seedOnly) pairs.push([shoal, a])
     if (!a.seedOnly) pairs.push([a, a])
     // A seeder-only client has no pair of its own: qBittorrent downloading from it shows what it
     // gives a libtorrent peer, to read "that client -> Shoal" against.
-    const qbit = anchors.find((c) => c.name === 'qbittorrent')
     if (a.seedOnly && qbit) pairs.push([a, qbit])
   }
 }
@@ -61,11 +61,10 @@ function allocated (path: string): number {
  * Throughput while data flows: the middle 80 % of the file (10 % to 90 % of its bytes on disk).
  * Start-up (first byte is its own column) and each client's way of noticing and reporting that it
  * is done (qBittorrent's 1 s stats tick, aria2c's 1 s tracker and exit ticks) are not part of it.
- * Falls back to first byte -> done when the file did not grow in steps (pre-allocation).
+ * Null when the file did not grow in steps (pre-allocation).
  */
-function steadyMiBPerS (size: number, firstByte: number, at10: number, at90: number, done: number): number {
-  if (at90 > at10) return (size * 0.8) / MiB / ((at90 - at10) / 1000)
-  return size / MiB / Math.max((done - firstByte) / 1000, 0.001)
+function steadyMiBPerS (size: number, at10: number, at90: number): number | null {
+  return at90 > at10 ? (size * 0.8) / MiB / ((at90 - at10) / 1000) : null
 }
 
 async function transfer (ctx: Ctx, seeder: Client, getter: Client, run: number): Promise<PairRun> {
@@ -103,11 +102,12 @@ async function transfer (ctx: Ctx, seeder: Client, getter: Client, run: number):
     const got = await sha256File(target)
     const want = ctx.srcSha256 ??= await sha256File(ctx.src)
     if (got !== want) throw new Error(`${seeder.name} -> ${getter.name}: the downloaded file differs from the source`)
+    const firstToDoneMiBPerS = ctx.size / MiB / Math.max((t1 - firstByte) / 1000, 0.001)
     return {
       totalS: (t1 - t0) / 1000,
       ttfbS: (firstByte - t0) / 1000,
-      mibPerS: steadyMiBPerS(ctx.size, firstByte, at10, at90, t1),
-      firstToDoneMiBPerS: ctx.size / MiB / Math.max((t1 - firstByte) / 1000, 0.001),
+      mibPerS: steadyMiBPerS(ctx.size, at10, at90) ?? firstToDoneMiBPerS,
+      firstToDoneMiBPerS,
       downloader: g,
       seeder: s
     }
