@@ -34,7 +34,9 @@ test('the Peers view and the torrent\'s Peers tab show a peer banned for corrupt
       const lt = liar.add(built.torrentFile, { path: liarDir, skipVerify: true })
       await new Promise<void>((r) => lt.once('ready', () => r()))
 
-      const honest = await open('honest', { settings: { pex: false } })
+      // The honest seeder is held to 192 KiB/s: otherwise it can serve the whole file before the
+      // liar has sent the 3 corrupt pieces that get it banned, and nobody is banned.
+      const honest = await open('honest', { settings: { pex: false, maxUploadSpeed: 192 * 1024 } })
       const shared = await honest.share([src], { pieceLength: 32 * 1024 })
 
       const api = await WsApi.open(served)
