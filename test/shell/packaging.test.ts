@@ -10,6 +10,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, st
 import { join, resolve } from 'node:path'
 import asar from '@electron/asar'
 import { tempDir } from '../helpers/fixtures.ts'
+import { cliNodeFlags } from '../helpers/cli.ts'
 
 const root = resolve(import.meta.dirname, '..', '..')
 const NATIVE = ['utp-native', 'node-datachannel', 'bufferutil', 'utf-8-validate', 'fs-native-extensions']
@@ -102,9 +103,8 @@ test('electron-builder --dir packages main, preload, renderer and production dep
 // The CLI gets its V8 flags from its #! line; Electron's main process only from its command line
 // (the installers' desktop entry, and scripts/start.mjs in a checkout). They must not drift apart.
 test('the installed app and npm start give the main process the same V8 flags as the shoal CLI', () => {
-  const shebang = readFileSync(join(root, 'main/cli/shoal.ts'), 'utf8').split('\n', 1)[0]!
-  const v8Flags = shebang.split(/\s+/).filter((f) => f.startsWith('--max-'))
-  assert.ok(v8Flags.length > 0, `no V8 flags on ${shebang}`)
+  const v8Flags = cliNodeFlags(join(root, 'main/cli/shoal.ts')).filter((f) => f.startsWith('--max-'))
+  assert.ok(v8Flags.length > 0, 'no V8 flags on the CLI\'s #! line')
   const jsFlags = `--js-flags=${v8Flags.join(' ')}`
   assert.match(readFileSync(join(root, 'electron-builder.yml'), 'utf8'), new RegExp(`executableArgs: \\["${jsFlags}"\\]`))
   assert.ok(readFileSync(join(root, 'scripts/start.mjs'), 'utf8').includes(`'${jsFlags}'`), 'scripts/start.mjs starts Electron without them')
