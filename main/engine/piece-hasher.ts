@@ -1,10 +1,10 @@
-// SHA-1 piece hashing on worker threads, one contiguous run of pieces per worker.
+// SHA-1 piece hashing on worker threads, batches handed to whichever thread is free.
 // Hand-written because create-torrent hashes on the calling thread (event loop stalls, and it is
 // three times slower than mktorrent here) and has no way to verify only chosen pieces.
-import { Worker } from 'node:worker_threads'
 import { availableParallelism } from 'node:os'
 import { open, type FileHandle } from 'node:fs/promises'
-import { hashRun } from './piece-run.ts'
+import { hashRun, type RunResult } from './piece-run.ts'
+import { checkoutHelpers, releaseHelpers } from './hash-helpers.ts'
 
 export interface HashFile { path: string; offset: number; length: number }
 export interface HashJob {
@@ -17,14 +17,10 @@ export interface HashJob {
   expected?: Uint8Array
 }
 export type HashWorkerMessage =
-  | { type: 'progress'; bytes: number }
+  | { type: 'ready' }
   | { type: 'done'; digests: Uint8Array; ok: boolean[] }
 
-// In a packaged app the worker script is unpacked beside the asar (electron-builder asarUnpack):
-// worker threads cannot start a script from inside an archive.
-const workerUrl = new URL(
-  new URL(import.meta.url.endsWith('.ts') ? './hash-worker.ts' : './hash-worker.js', import.meta.url).href.replace('/app.asar/', '/app.asar.unpacked/')
-)
+export interface HashProgress { hashedBytes: number; totalBytes: number }
 
 /**
  * Below this many bytes a job is hashed on the calling thread: starting a worker (a new V8
@@ -33,7 +29,13 @@ const workerUrl = new URL(
  */
 const INLINE_BYTES = 4 * 1024 * 1024
 
-async function runInline (job: HashJob, onBytes: (n: number) => void): Promise<{ digests: Uint8Array; ok: boolean[] }> {
+/**
+ * Work goes out in batches of about this many bytes to whichever thread is free, so all threads
+ * finish together (fixed halves left a core idle at the end), and progress is reported per batch.
+ */
+const BATCH_BYTES = 8 * 1024 * 1024
+
+async function runInline (job: HashJob, onBytes: (n: number) => void): Promise<RunResult> {
   const handles = new Map<number, FileHandle | null>()
   const handle = async (i: number): Promise<FileHandle | null> => {
     if (!handles.has(i)) handles.set(i, await open(job.files[i]!.path, 'r').catch(() => null))
@@ -49,77 +51,73 @@ async function runInline (job: HashJob, onBytes: (n: number) => void): Promise<{
   }
 }
 
-function runJob (job: HashJob, onBytes: (n: number) => void): Promise<{ digests: Uint8Array; ok: boolean[] }> {
-  const bytes = Math.min(job.totalLength - job.first * job.pieceLength, job.count * job.pieceLength)
-  if (bytes <= INLINE_BYTES) return runInline(job, onBytes)
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(workerUrl, { workerData: job })
-    let result: { digests: Uint8Array; ok: boolean[] } | null = null
-    worker.on('message', (m: HashWorkerMessage) => {
-      if (m.type === 'progress') onBytes(m.bytes)
-      else result = { digests: m.digests, ok: m.ok }
-    })
-    worker.once('error', reject)
-    worker.once('exit', (code) => {
-      if (result) resolve(result)
-      else reject(new Error(`hash worker exited with code ${code}`))
-    })
-  })
-}
+interface Batch { first: number; count: number }
 
-export interface HashProgress { hashedBytes: number; totalBytes: number }
-
-function pieceBytes (index: number, pieceLength: number, totalLength: number): number {
-  return Math.min(pieceLength, totalLength - index * pieceLength)
-}
-
-/** Splits [0, n) pieces into contiguous runs, one per worker. */
-function runs (indices: number[], workers: number): Array<{ first: number; count: number; at: number }> {
-  // indices are sorted; group consecutive ones, then cut into about `workers` balanced batches.
-  const groups: Array<{ first: number; count: number; at: number }> = []
+/** Contiguous runs of the sorted indices, cut into batches of about BATCH_BYTES. */
+function batchesOf (indices: number[], pieceLength: number): Batch[] {
+  const per = Math.max(1, Math.floor(BATCH_BYTES / pieceLength))
+  const out: Batch[] = []
   let at = 0
   while (at < indices.length) {
     let end = at + 1
-    while (end < indices.length && indices[end] === indices[end - 1]! + 1) end++
-    groups.push({ first: indices[at]!, count: end - at, at })
+    while (end < indices.length && end - at < per && indices[end] === indices[end - 1]! + 1) end++
+    out.push({ first: indices[at]!, count: end - at })
     at = end
   }
-  const target = Math.ceil(indices.length / workers)
-  const out: Array<{ first: number; count: number; at: number }> = []
-  for (const g of groups) {
-    for (let off = 0; off < g.count; off += target) out.push({ first: g.first + off, count: Math.min(target, g.count - off), at: g.at + off })
-  }
   return out
-}
-
-async function pool<T> (tasks: Array<() => Promise<T>>, size: number): Promise<T[]> {
-  const results: T[] = new Array(tasks.length)
-  let next = 0
-  await Promise.all(Array.from({ length: Math.min(size, tasks.length) }, async () => {
-    while (next < tasks.length) { const i = next++; results[i] = await tasks[i]!() }
-  }))
-  return results
 }
 
 function threads (): number {
   return Math.max(1, Math.min(availableParallelism(), 8))
 }
 
+function pieceBytes (index: number, pieceLength: number, totalLength: number): number {
+  return Math.min(pieceLength, totalLength - index * pieceLength)
+}
+
+/**
+ * Hashes the batches on worker threads, one per core. (The calling thread hashing too while the
+ * workers start gained nothing on 2 cores: both are busy starting the workers.)
+ */
+async function hashBatches (job: Omit<HashJob, 'first' | 'count' | 'expected'>, batches: Batch[], totalBytes: number,
+  expectedOf: ((b: Batch) => Uint8Array) | null, onBytes: (n: number) => void, onResult: (b: Batch, r: RunResult) => void): Promise<void> {
+  let next = 0
+  let failed = false
+  const take = (): Batch | null => (!failed && next < batches.length ? batches[next++]! : null)
+  const jobOf = (b: Batch): HashJob => ({ ...job, first: b.first, count: b.count, ...(expectedOf ? { expected: expectedOf(b) } : {}) })
+  const bytesOf = (b: Batch): number => {
+    let n = 0
+    for (let i = b.first; i < b.first + b.count; i++) n += pieceBytes(i, job.pieceLength, job.totalLength)
+    return n
+  }
+
+  if (totalBytes <= INLINE_BYTES) {
+    for (let b = take(); b; b = take()) onResult(b, await runInline(jobOf(b), onBytes))
+    return
+  }
+  const helpers = checkoutHelpers(Math.min(threads(), batches.length))
+  const lanes = helpers.map(async (h) => {
+    await h.ready
+    for (let b = take(); b; b = take()) {
+      onResult(b, await h.run(jobOf(b)))
+      onBytes(bytesOf(b))
+    }
+  })
+  const settled = await Promise.allSettled(lanes.map((l) => l.catch((err: unknown) => { failed = true; throw err })))
+  releaseHelpers(helpers)
+  const failure = settled.find((s) => s.status === 'rejected')
+  if (failure) throw (failure as PromiseRejectedResult).reason
+}
+
 /** Hashes every piece of the files, in order: returns the concatenated 20-byte digests. */
 export async function hashPieces (files: HashFile[], pieceLength: number, onProgress?: (p: HashProgress) => void): Promise<Uint8Array> {
   const totalLength = files.reduce((s, f) => s + f.length, 0)
   const count = Math.ceil(totalLength / pieceLength)
-  const indices = Array.from({ length: count }, (_, i) => i)
   const out = new Uint8Array(count * 20)
   let hashed = 0
-  const parts = runs(indices, threads())
-  await pool(parts.map((r) => async () => {
-    const { digests } = await runJob({ files, pieceLength, totalLength, first: r.first, count: r.count }, (n) => {
-      hashed += n
-      onProgress?.({ hashedBytes: hashed, totalBytes: totalLength })
-    })
-    out.set(digests, r.first * 20)
-  }), threads())
+  await hashBatches({ files, pieceLength, totalLength }, batchesOf(Array.from({ length: count }, (_, i) => i), pieceLength), totalLength, null,
+    (n) => { hashed += n; onProgress?.({ hashedBytes: hashed, totalBytes: totalLength }) },
+    (b, r) => out.set(r.digests, b.first * 20))
   return out
 }
 
@@ -130,14 +128,10 @@ export async function verifyPieces (files: HashFile[], pieceLength: number, hash
   const totalBytes = sorted.reduce((s, i) => s + pieceBytes(i, pieceLength, totalLength), 0)
   let hashed = 0
   const good: number[] = []
-  const parts = runs(sorted, threads())
-  await pool(parts.map((r) => async () => {
-    const expected = hashes.slice(r.first * 20, (r.first + r.count) * 20)
-    const { ok } = await runJob({ files, pieceLength, totalLength, first: r.first, count: r.count, expected }, (n) => {
-      hashed += n
-      onProgress?.({ hashedBytes: hashed, totalBytes })
-    })
-    ok.forEach((v, k) => { if (v) good.push(r.first + k) })
-  }), threads())
+  await hashBatches({ files, pieceLength, totalLength }, batchesOf(sorted, pieceLength), totalBytes,
+    // a copy, not a view: a view would send the whole hashes buffer to the worker with each batch
+    (b) => hashes.slice(b.first * 20, (b.first + b.count) * 20),
+    (n) => { hashed += n; onProgress?.({ hashedBytes: hashed, totalBytes }) },
+    (b, r) => r.ok.forEach((v, k) => { if (v) good.push(b.first + k) }))
   return good.sort((a, b) => a - b)
 }
