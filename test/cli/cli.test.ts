@@ -45,6 +45,9 @@ test('shoal seed prints the magnet first; shoal get downloads it, verifies, exit
       const poll = setInterval(() => { if (seed.lines[0] && /seeding .* on port (\d+)/.test(seed.stderr())) { clearInterval(poll); clearTimeout(timer); resolve(seed.lines[0]) } }, 50)
     })
     assert.match(started, /^magnet:\?xt=urn:btih:[0-9a-f]{40}/)
+    // WebRTC's native library loads with the first WebRTC connection, not with the engine (patched
+    // webrtc-polyfill): a seed that has made none has not mapped it.
+    assert.ok(!readFileSync(`/proc/${seed.child.pid}/maps`, 'utf8').includes('node_datachannel'), 'node-datachannel is not loaded by an idle seed')
     const port = /on port (\d+)/.exec(seed.stderr())![1]
     const get = ['get', started, '--out', join(d.path, 'out'), '--peer', `127.0.0.1:${port}`, '--no-dht', '--no-lsd', '--data', join(d.path, 'get-data'), '--json', '--timeout', '60']
     const r = await runCliToEnd(get)
