@@ -1,5 +1,5 @@
-// Hash worker threads, kept for a while after a job so that the next share or check does not pay
-// for starting them again (a worker is a new isolate: ~25 ms of a core each, here).
+// A hash worker thread that takes one batch of pieces after another, so the calling thread can hand
+// batches to whichever worker is free.
 import { Worker } from 'node:worker_threads'
 import type { HashJob, HashWorkerMessage } from './piece-hasher.ts'
 import type { RunResult } from './piece-run.ts'
@@ -9,9 +9,6 @@ import type { RunResult } from './piece-run.ts'
 const workerUrl = new URL(
   new URL(import.meta.url.endsWith('.ts') ? './hash-worker.ts' : './hash-worker.js', import.meta.url).href.replace('/app.asar/', '/app.asar.unpacked/')
 )
-
-/** Idle workers end after this long; an idle worker holds a few MiB. */
-const IDLE_MS = 15_000
 
 export class HashHelper {
   private readonly worker = new Worker(workerUrl)
@@ -48,37 +45,5 @@ export class HashHelper {
     })
   }
 
-  /** A worker at work keeps the process alive; an idle one does not. */
-  hold (held: boolean): void {
-    if (held) this.worker.ref()
-    else this.worker.unref()
-  }
-
   end (): void { void this.worker.terminate() }
-}
-
-const idle: HashHelper[] = []
-let idleTimer: NodeJS.Timeout | null = null
-
-/** n workers: idle ones first (already started), then new ones. */
-export function checkoutHelpers (n: number): HashHelper[] {
-  if (idleTimer) { clearTimeout(idleTimer); idleTimer = null }
-  const out = idle.splice(0, n)
-  while (out.length < n) out.push(new HashHelper())
-  for (const h of out) h.hold(true)
-  return out
-}
-
-export function releaseHelpers (helpers: HashHelper[]): void {
-  for (const h of helpers) {
-    if (h.broken) continue
-    h.hold(false)
-    idle.push(h)
-  }
-  if (idleTimer) clearTimeout(idleTimer)
-  idleTimer = setTimeout(() => {
-    idleTimer = null
-    for (const h of idle.splice(0)) h.end()
-  }, IDLE_MS)
-  idleTimer.unref()
 }

@@ -13,8 +13,9 @@ export interface PieceFiles {
 
 export interface RunResult { digests: Buffer; ok: boolean[] }
 
-export async function hashRun (job: HashJob, io: PieceFiles, onBytes: (n: number) => void): Promise<RunResult> {
-  const buf = Buffer.allocUnsafe(job.pieceLength)
+/** `scratch`: a buffer of at least one piece to read into, reused across runs by a worker. */
+export async function hashRun (job: HashJob, io: PieceFiles, onBytes: (n: number) => void, scratch?: Buffer): Promise<RunResult> {
+  const buf = scratch && scratch.length >= job.pieceLength ? scratch : Buffer.allocUnsafe(job.pieceLength)
   const digests = Buffer.alloc(job.count * 20)
   const ok: boolean[] = []
   let fileIdx = 0
