@@ -38,6 +38,18 @@ declare module 'fs-chunk-store' {
   }
 }
 
+declare module 'torrent-piece' {
+  export default class Piece {
+    constructor(length: number)
+    /** Shoal patch: a flushed buffer that nothing refers to any more, for the next piece of its length. */
+    static recycle(buf: Uint8Array): void
+    static BLOCK_LENGTH: number
+    reserve(): number
+    set(i: number, data: Uint8Array, source: unknown): boolean
+    flush(): Uint8Array | null
+  }
+}
+
 declare module 'bittorrent-tracker' {
   import type { EventEmitter } from 'node:events'
   import type { Server as HttpServer } from 'node:http'
@@ -149,6 +161,7 @@ declare module 'webtorrent' {
     trustBitfield?: boolean
     store?: unknown
     storeOpts?: Record<string, unknown>
+    storeCacheSlots?: number
     strategy?: 'rarest' | 'sequential'
     deselect?: boolean
     private?: boolean

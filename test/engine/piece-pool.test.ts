@@ -8,14 +8,11 @@ import Piece from 'torrent-piece'
 
 const BLOCK = 16 * 1024
 
-interface PieceLike { reserve: () => number; set: (i: number, data: Uint8Array, source: unknown) => boolean; flush: () => Uint8Array | null }
-interface PieceClass { new (length: number): PieceLike; recycle: (buf: Uint8Array) => void }
-const P = Piece as unknown as PieceClass
 
 /** A complete piece of `length` random bytes, filled block by block like a download does. */
 function filled (length: number): { buf: Uint8Array; data: Buffer } {
   const data = randomBytes(length)
-  const p = new P(length)
+  const p = new Piece(length)
   for (let i = p.reserve(); i !== -1; i = p.reserve()) p.set(i, data.subarray(i * BLOCK, i * BLOCK + BLOCK), 'peer')
   const buf = p.flush()
   assert.ok(buf)
@@ -26,7 +23,7 @@ test('a recycled piece buffer is reused by the next piece of that length and hol
   const length = 4 * BLOCK + 100
   const first = filled(length)
   assert.ok(Buffer.from(first.buf).equals(first.data))
-  P.recycle(first.buf)
+  Piece.recycle(first.buf)
   const second = filled(length)
   assert.equal(second.buf, first.buf, 'the same buffer, not a new one')
   assert.ok(Buffer.from(second.buf).equals(second.data), 'only the new piece\'s bytes')
@@ -37,7 +34,7 @@ test('a recycled piece buffer is reused by the next piece of that length and hol
 test('the pool keeps at most 8 MiB of buffers', () => {
   const length = 256 * 1024
   const made = Array.from({ length: 40 }, () => filled(length).buf)
-  for (const b of made) P.recycle(b)
+  for (const b of made) Piece.recycle(b)
   const again = Array.from({ length: 40 }, () => filled(length).buf)
   const reused = again.filter((b) => made.includes(b)).length
   assert.equal(reused, (8 * 1024 * 1024) / length)
