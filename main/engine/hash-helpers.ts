@@ -13,15 +13,11 @@ const workerUrl = new URL(
 export class HashHelper {
   private readonly worker = new Worker(workerUrl)
   private pending: { resolve: (r: RunResult) => void; reject: (e: Error) => void } | null = null
-  private signalReady!: () => void
-  private signalFailed!: (e: Error) => void
-  broken = false
-  readonly ready = new Promise<void>((resolve, reject) => { this.signalReady = resolve; this.signalFailed = reject })
+  private broken = false
 
   constructor () {
-    this.ready.catch(() => {}) // a failure is reported through run() or to whoever awaits ready
+    // A job posted before the worker has started waits in its port; no start-up handshake needed.
     this.worker.on('message', (m: HashWorkerMessage) => {
-      if (m.type === 'ready') { this.signalReady(); return }
       const p = this.pending
       this.pending = null
       p?.resolve({ digests: Buffer.from(m.digests.buffer, m.digests.byteOffset, m.digests.byteLength), ok: m.ok })
@@ -32,7 +28,6 @@ export class HashHelper {
 
   private fail (err: Error): void {
     this.broken = true
-    this.signalFailed(err)
     this.pending?.reject(err)
     this.pending = null
   }

@@ -24,7 +24,7 @@ async function hashJob (job: HashJob): Promise<HashWorkerMessage> {
       readable: (f) => fdOf(f) !== null,
       read: (f, buf, off, len, pos) => readSync(fdOf(f)!, buf, off, len, pos)
     }, () => {}, scratch)
-    return { type: 'done', digests, ok }
+    return { digests, ok }
   } finally {
     for (const fd of fds.values()) if (fd !== null) closeSync(fd)
   }
@@ -33,4 +33,3 @@ async function hashJob (job: HashJob): Promise<HashWorkerMessage> {
 port.on('message', (job: HashJob) => {
   void hashJob(job).then((m) => port.postMessage(m))
 })
-port.postMessage({ type: 'ready' } satisfies HashWorkerMessage)

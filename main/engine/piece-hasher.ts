@@ -16,9 +16,7 @@ export interface HashJob {
   /** When verifying: the expected hashes of pieces first..first+count-1. */
   expected?: Uint8Array
 }
-export type HashWorkerMessage =
-  | { type: 'ready' }
-  | { type: 'done'; digests: Uint8Array; ok: boolean[] }
+export interface HashWorkerMessage { digests: Uint8Array; ok: boolean[] }
 
 export interface HashProgress { hashedBytes: number; totalBytes: number }
 
@@ -85,11 +83,7 @@ async function hashBatches (job: Omit<HashJob, 'first' | 'count' | 'expected'>, 
   let failed = false
   const take = (): Batch | null => (!failed && next < batches.length ? batches[next++]! : null)
   const jobOf = (b: Batch): HashJob => ({ ...job, first: b.first, count: b.count, ...(expectedOf ? { expected: expectedOf(b) } : {}) })
-  const bytesOf = (b: Batch): number => {
-    let n = 0
-    for (let i = b.first; i < b.first + b.count; i++) n += pieceBytes(i, job.pieceLength, job.totalLength)
-    return n
-  }
+  const bytesOf = (b: Batch): number => Math.min(job.totalLength, (b.first + b.count) * job.pieceLength) - b.first * job.pieceLength
 
   if (totalBytes <= INLINE_BYTES) {
     for (let b = take(); b; b = take()) onResult(b, await runInline(jobOf(b), onBytes))
@@ -99,7 +93,6 @@ async function hashBatches (job: Omit<HashJob, 'first' | 'count' | 'expected'>, 
   // seeder that had hashed its share at start (and a warm start saved only ~50 ms per share).
   const helpers = Array.from({ length: Math.min(threads(), batches.length) }, () => new HashHelper())
   const lanes = helpers.map(async (h) => {
-    await h.ready
     for (let b = take(); b; b = take()) {
       onResult(b, await h.run(jobOf(b)))
       onBytes(bytesOf(b))
