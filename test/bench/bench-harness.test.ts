@@ -1,4 +1,4 @@
-// The benchmark harness runs end to end in --quick mode (16 MiB, one run, Shoal -> Shoal and one
+// The benchmark harness runs end to end in --quick mode (16 MiB, two rounds, Shoal -> Shoal and one
 // anchor pair, 10 torrents restarted and 20 idle): it prints the tables and writes JSON with every
 // figure present and positive, and the restart read no payload file. No speed thresholds.
 import { test } from 'node:test'
@@ -15,7 +15,7 @@ test('npm run bench -- --quick prints a table and writes JSON', { timeout: 12000
   shoalBin() // a clear error if dist/ is missing
   const dir = tempDir('shoal-bench-test-')
   try {
-    const child = spawn(process.execPath, [bench, '--quick', '--out-dir', dir.path], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [bench, '--quick', '--runs', '2', '--out-dir', dir.path], { stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     child.stdout.on('data', (d: Buffer) => { out += d.toString() })
     child.stderr.on('data', (d: Buffer) => { out += d.toString() })
@@ -35,8 +35,13 @@ test('npm run bench -- --quick prints a table and writes JSON', { timeout: 12000
     assert.equal(report.quick, true)
     assert.ok(report.pairs.length >= 1)
     assert.equal(report.pairs[0].pair, 'Shoal -> Shoal')
+    // Rounds, not blocks: every pair's first run comes before any pair's second.
+    const rounds = [...out.matchAll(/^ {2}round (\d)\/2 (.+?): /gm)].map((m) => `${m[1]} ${m[2]}`)
+    const pairNames = report.pairs.map((p: { pair: string }) => p.pair)
+    assert.deepEqual(rounds, [...pairNames.map((n: string) => `1 ${n}`), ...pairNames.map((n: string) => `2 ${n}`)], out)
     for (const p of report.pairs) {
-      assert.equal(p.runs, 1, `${p.pair} failed: ${p.errors.join('\n')}`)
+      assert.equal(p.runs, 2, `${p.pair} failed: ${p.errors.join('\n')}`)
+      assert.equal(p.samples.length, 2)
       for (const k of ['mibPerS', 'firstToDoneMiBPerS', 'ttfbS', 'totalS', 'downloaderPeakRssMiB', 'seederPeakRssMiB']) {
         assert.ok(typeof p[k] === 'number' && p[k] > 0, `${p.pair}: ${k} = ${p[k]}`)
       }

@@ -187,22 +187,27 @@ async function main (): Promise<void> {
     const pieceLength = pieceLengthOf(torrent)
     const ctx: Ctx = { procs, dir: dir.path, seedDir, src, torrent, torrentTr, announce: tracker.announce, infoHash, size: Math.round(sizeMiB * MiB) }
 
-    const results: PairResult[] = []
-    for (const [s, g] of pairs) {
-      const list: PairRun[] = []
-      const errors: string[] = []
-      for (let i = 0; i < runs; i++) {
+    // Rounds, not blocks: round i runs every pair once before round i + 1, so the machine's drift over
+    // the minutes a bench takes (qBittorrent -> qBittorrent alone has ranged 124-214 MiB/s here)
+    // falls on every pair alike instead of on whichever pairs ran during a slow spell.
+    const samples = pairs.map(() => ({ list: [] as PairRun[], errors: [] as string[] }))
+    for (let i = 0; i < runs; i++) {
+      for (const [k, [s, g]] of pairs.entries()) {
+        const slot = samples[k]!
         try {
-          list.push(await transfer(ctx, s, g, i))
+          const r = await transfer(ctx, s, g, i)
+          slot.list.push(r)
+          if (runs > 1) console.log(`  round ${i + 1}/${runs} ${s.label} -> ${g.label}: ${r.mibPerS.toFixed(1)} MiB/s`)
         } catch (err) {
-          errors.push((err as Error).message.split('\n').slice(0, 6).join('\n'))
+          slot.errors.push((err as Error).message.split('\n').slice(0, 6).join('\n'))
         } finally {
           await procs.stopAll()
         }
       }
-      results.push(summarise(s, g, list, errors))
-      const r = results[results.length - 1]!
-      console.log(`  ${r.pair}: ${r.runs ? `${r.mibPerS.toFixed(1)} MiB/s, first byte ${r.ttfbS.toFixed(2)} s` : `failed: ${errors[0]}`}`)
+    }
+    const results: PairResult[] = pairs.map(([s, g], k) => summarise(s, g, samples[k]!.list, samples[k]!.errors))
+    for (const r of results) {
+      console.log(`  ${r.pair}: ${r.runs ? `${r.mibPerS.toFixed(1)} MiB/s, first byte ${r.ttfbS.toFixed(2)} s` : `failed: ${r.errors[0]}`}`)
     }
     const qq = results.find((r) => r.seeder === 'qbittorrent' && r.downloader === 'qbittorrent' && r.runs > 0)
     for (const r of results) r.ratioToQbit = qq && r.runs > 0 ? r.mibPerS / qq.mibPerS : null
