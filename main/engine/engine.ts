@@ -101,6 +101,12 @@ interface Live {
 const PRIORITY_NUM: Record<Exclude<FilePriority, 'skip'>, number> = { low: 0, normal: 1, high: 2 }
 const STORE_VERSION = 1
 const RESUME_FLUSH_MS = 5000
+/**
+ * The periodic tick re-reads a quiet torrent (no connections, no speed, seeding or paused) only on
+ * every QUIET_EVERY-th tick: with 500 idle torrents, building and diffing every summary twice a
+ * second was most of the engine's idle CPU. Commands tick in full at once.
+ */
+const QUIET_EVERY = 4
 
 export class Engine extends EventEmitter<EngineEvents> {
   private client!: WebTorrent
@@ -110,6 +116,7 @@ export class Engine extends EventEmitter<EngineEvents> {
   private readonly opts: EngineOptions
   private lastSent = new Map<string, TorrentSummary>()
   private tickTimer: NodeJS.Timeout | null = null
+  private periodicTicks = 0
   private flushTimer: NodeJS.Timeout | null = null
   private saveTimer: NodeJS.Timeout | null = null
   private readonly diskRetry = new DiskFullRetry<Live>({
@@ -155,7 +162,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     for (const rec of opts.store.get('torrents') ?? []) {
       engine.live.set(rec.infoHash, engine.newLive(rec))
     }
-    engine.tickTimer = setInterval(() => engine.tick(), opts.tickMs ?? 500)
+    engine.tickTimer = setInterval(() => engine.tick(true), opts.tickMs ?? 500)
     engine.tickTimer.unref()
     engine.flushTimer = setInterval(() => { void engine.flushResume() }, RESUME_FLUSH_MS)
     engine.flushTimer.unref()
@@ -605,6 +612,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     l.rec.priorities = pr
     this.applyPriorities(l)
     this.saveSoon()
+    this.tick()
   }
 
   setSequential (infoHash: string, sequential: boolean): void {
@@ -612,6 +620,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     l.rec.sequential = sequential
     if (l.wt) l.wt.strategy = sequential ? 'sequential' : 'rarest'
     this.saveSoon()
+    this.tick()
   }
 
   exportTorrent (infoHash: string): { name: string; bytes: Uint8Array } {
@@ -828,18 +837,29 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   // ------------------------------------------------------------ change events and persistence
 
+  /** Whether nothing in a torrent's summary can have moved since `prev` without a command. */
+  private quiet (l: Live, prev: TorrentSummary): boolean {
+    return !l.checking && !l.error && (l.wt?.wires.length ?? 0) === 0 &&
+      prev.downloadSpeed === 0 && prev.uploadSpeed === 0 && (prev.state === 'seeding' || prev.state === 'paused')
+  }
+
   /** Emits what changed since the last tick: added, changed fields only, removed. */
-  tick (): void {
+  tick (periodic = false): void {
     if (this.closed) return
     const added: TorrentSummary[] = []
     const changed: Array<{ infoHash: string; patch: Partial<TorrentSummary> }> = []
     const seen = new Set<string>()
     const now = Date.now()
+    const skipQuiet = periodic && this.periodicTicks++ % QUIET_EVERY !== 0
     for (const l of this.live.values()) {
       l.revival.tick(l.wt, l.rec.peers, this.client.dht, now)
+      const prev = this.lastSent.get(l.rec.infoHash)
+      if (skipQuiet && prev && this.quiet(l, prev)) {
+        seen.add(l.rec.infoHash)
+        continue
+      }
       const s = this.summary(l)
       seen.add(s.infoHash)
-      const prev = this.lastSent.get(s.infoHash)
       if (!prev) added.push(s)
       else {
         const patch: Partial<TorrentSummary> = {}

@@ -183,3 +183,36 @@ test("a torrent's comment and creator show in its details, also after a restart"
     } finally { await e.close() }
   } finally { d.cleanup() }
 })
+
+test('periodic ticks re-read quiet torrents only now and then, and a peer joining one shows at the next tick', async () => {
+  const d = tempDir()
+  // Ticks by hand: the timer is set out of the way so the count of ticks is exact.
+  const seeder = await openTestEngine({ dataDir: join(d.path, 'seeder'), tickMs: 3600000, settings: { maxUploadSpeed: 256 * 1024 } })
+  const leecher = await openTestEngine({ dataDir: join(d.path, 'leecher') })
+  try {
+    const shares = []
+    for (let i = 0; i < 6; i++) shares.push(await seeder.share([randomFile(join(d.path, 'src', `f${i}.bin`), 4 * MiB)], {}))
+    assert.ok(seeder.list().every((t) => t.state === 'seeding'), 'all seeding')
+    seeder.tick()
+    const changes: Array<EventPayloads['torrents.changed']> = []
+    seeder.on('torrents.changed', (e) => changes.push(e))
+    let built = 0
+    const summary = seeder.summary.bind(seeder)
+    seeder.summary = (l) => { built++; return summary(l) }
+    const periodic = 9
+    for (let i = 0; i < periodic; i++) seeder.tick(true)
+    assert.ok(built >= 6, `no periodic tick re-read the quiet torrents (${built} summaries)`)
+    assert.ok(built <= (periodic * 6) / 2, `${built} summaries in ${periodic} ticks of 6 quiet torrents: they were not skipped`)
+    assert.equal(changes.length, 0, 'nothing changed, nothing sent')
+
+    const target = shares[2]!
+    await leecher.add(target.magnetURI, { peers: [`127.0.0.1:${seeder.listeningPort}`] })
+    await waitFor('the leecher connected', () => seeder.peers(target.infoHash).length > 0, 30000)
+    seeder.tick(true)
+    const patch = changes.flatMap((c) => c.changed).find((c) => c.infoHash === target.infoHash)?.patch
+    assert.ok(patch && (patch.peers ?? 0) + (patch.seeds ?? 0) > 0, `the tick after the connection did not report it: ${JSON.stringify(changes)}`)
+    assert.ok(changes.flatMap((c) => c.changed).every((c) => c.infoHash === target.infoHash), 'only the torrent with a peer changed')
+  } finally {
+    await leecher.close(); await seeder.close(); d.cleanup()
+  }
+})

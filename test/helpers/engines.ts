@@ -5,7 +5,8 @@ import type { Settings } from '../../main/contract/contract.ts'
 import { Engine, type PersistedState } from '../../main/engine/engine.ts'
 import { JsonFileStore } from '../../main/store/store.ts'
 
-export interface TestEngineOptions { dataDir: string; settings?: Partial<Settings>; dhtBootstrap?: string[]; tracker?: boolean }
+/** tickMs: the periodic summary tick (200 ms in tests; a test that ticks by hand sets it out of the way). */
+export interface TestEngineOptions { dataDir: string; settings?: Partial<Settings>; dhtBootstrap?: string[]; tracker?: boolean; tickMs?: number }
 
 export async function openTestEngine (o: TestEngineOptions): Promise<Engine> {
   return Engine.open({
@@ -13,7 +14,7 @@ export async function openTestEngine (o: TestEngineOptions): Promise<Engine> {
     overrides: { port: 0, dht: false, lsd: false, upnp: false, downloadPath: join(o.dataDir, 'downloads'), ...(o.settings ?? {}) },
     ...(o.dhtBootstrap ? { dhtBootstrap: o.dhtBootstrap } : {}),
     ...(o.tracker === false ? { tracker: false } : {}),
-    tickMs: 200
+    tickMs: o.tickMs ?? 200
   })
 }
 
