@@ -818,9 +818,12 @@ export class Engine extends EventEmitter<EngineEvents> {
     let peers = 0
     for (const l of this.live.values()) {
       if (!l.wt) continue
+      peers += l.wt.wires.length
+      // Without connections a speed that was last seen at zero stays zero: no need to ask.
+      const prev = this.lastSent.get(l.rec.infoHash)
+      if (l.wt.wires.length === 0 && prev?.downloadSpeed === 0 && prev.uploadSpeed === 0) continue
       downloadSpeed += l.wt.downloadSpeed
       uploadSpeed += l.wt.uploadSpeed
-      peers += l.wt.wires.length
     }
     return {
       downloadSpeed: Math.round(downloadSpeed),

@@ -212,6 +212,8 @@ test('periodic ticks re-read quiet torrents only now and then, and a peer joinin
     const patch = changes.flatMap((c) => c.changed).find((c) => c.infoHash === target.infoHash)?.patch
     assert.ok(patch && (patch.peers ?? 0) + (patch.seeds ?? 0) > 0, `the tick after the connection did not report it: ${JSON.stringify(changes)}`)
     assert.ok(changes.flatMap((c) => c.changed).every((c) => c.infoHash === target.infoHash), 'only the torrent with a peer changed')
+    // The global speed still counts the torrent that is serving (quiet ones are left out of the sum).
+    await waitFor('upload speed in the global stats', () => { seeder.tick(true); return seeder.stats().uploadSpeed > 0 }, 20000)
   } finally {
     await leecher.close(); await seeder.close(); d.cleanup()
   }
