@@ -48,7 +48,9 @@ test('npm run bench -- --quick prints a table and writes JSON', { timeout: 12000
       for (const k of ['downloaderCpuS', 'seederCpuS']) assert.ok(typeof p[k] === 'number' && p[k] >= 0, `${p.pair}: ${k} = ${p[k]}`)
       assert.ok('ratioToQbit' in p)
     }
-    assert.ok(report.timeToShare.some((s: { tool: string }) => s.tool === 'shoal create'), 'no shoal create timing')
+    const create = report.timeToShare.find((s: { tool: string }) => s.tool === 'shoal create')
+    assert.ok(create, 'no shoal create timing')
+    assert.equal(create.runs, 2, 'time to share is a median over the rounds too')
     // The many-torrents part: a restart that reads no payload file, and idle figures present.
     assert.match(out, /\| restart with 10 complete torrents/, out)
     const scale = report.scale

@@ -118,37 +118,44 @@ async function transfer (ctx: Ctx, seeder: Client, getter: Client, run: number):
   }
 }
 
+/** Time to share, `runs` rounds of every tool in turn (the first read of the file warms the page cache). */
 async function timeToShare (ctx: Ctx, pieceLength: number): Promise<ShareResult[]> {
-  const res: ShareResult[] = []
+  const samples = new Map<string, Array<{ seconds: number; peakRssMiB: number; cpuS: number }>>()
+  const add = (tool: string, x: { seconds: number; peakRssMiB: number; cpuS: number }): void => {
+    samples.set(tool, [...(samples.get(tool) ?? []), x])
+  }
   const outT = join(ctx.dir, 'share.torrent')
   // mktorrent takes 2^15 .. 2^28: all three hash with the same piece length.
   pieceLength = Math.max(pieceLength, 32768)
   const wtTorrent = outT + '.wt'
   const wt = timed(process.execPath, shoalArgs('create', ctx.src, '-o', wtTorrent, '--piece-length', String(pieceLength)))
   if (!wt.ok) throw new Error(`shoal create --piece-length failed:\n${wt.out}`)
-  const sh = timed(process.execPath, shoalArgs('create', ctx.src, '-o', outT + '.shoal', '--piece-length', String(pieceLength)))
-  if (!sh.ok) console.log(`shoal create failed:\n${sh.out.slice(-500)}`)
-  if (sh.ok) res.push({ tool: 'shoal create', seconds: sh.wallS, peakRssMiB: sh.peakRssMiB, cpuS: sh.cpuS })
-  // As users share in the app: a running engine (`shoal serve`) asked over its WebSocket API, so
-  // process start-up is not counted; the piece length is the engine's own choice for this size.
-  const served = await startServe(join(ctx.dir, 'share-serve'))
-  try {
-    const api = await WsApi.open(served)
-    const sampler = new Sampler(served.child.pid!, 20)
-    sampler.mark()
-    const t0 = performance.now()
-    await api.call('torrent.share', { paths: [ctx.src], options: { pieceLength } })
-    const secs = (performance.now() - t0) / 1000
-    const f = sampler.stop()
-    api.close()
-    res.push({ tool: 'Shoal app (shoal serve), share', seconds: secs, peakRssMiB: f.peakRssMiB, cpuS: f.cpuS })
-  } finally { await served.stop() }
-  if (hasBinary('mktorrent')) {
-    const mk = timed('mktorrent', ['-t', '1', '-l', String(Math.log2(pieceLength)), '-o', outT + '.mk', ctx.src])
-    if (!mk.ok) console.log(`mktorrent failed:\n${mk.out.slice(-500)}`)
-    if (mk.ok) res.push({ tool: 'mktorrent -t 1', seconds: mk.wallS, peakRssMiB: mk.peakRssMiB, cpuS: mk.cpuS })
+  for (let round = 0; round < runs; round++) {
+    const sh = timed(process.execPath, shoalArgs('create', ctx.src, '-o', outT + '.shoal', '--piece-length', String(pieceLength)))
+    if (!sh.ok) console.log(`shoal create failed:\n${sh.out.slice(-500)}`)
+    if (sh.ok) add('shoal create', { seconds: sh.wallS, peakRssMiB: sh.peakRssMiB, cpuS: sh.cpuS })
+    // As users share in the app: a running engine (`shoal serve`) asked over its WebSocket API, so
+    // process start-up is not counted; the piece length is the engine's own choice for this size.
+    const served = await startServe(join(ctx.dir, `share-serve-${round}`))
+    try {
+      const api = await WsApi.open(served)
+      const sampler = new Sampler(served.child.pid!, 20)
+      sampler.mark()
+      const t0 = performance.now()
+      await api.call('torrent.share', { paths: [ctx.src], options: { pieceLength } })
+      const secs = (performance.now() - t0) / 1000
+      const f = sampler.stop()
+      api.close()
+      add('Shoal app (shoal serve), share', { seconds: secs, peakRssMiB: f.peakRssMiB, cpuS: f.cpuS })
+    } finally { await served.stop() }
+    if (hasBinary('mktorrent')) {
+      const mk = timed('mktorrent', ['-t', '1', '-l', String(Math.log2(pieceLength)), '-o', `${outT}.mk${round}`, ctx.src])
+      if (!mk.ok) console.log(`mktorrent failed:\n${mk.out.slice(-500)}`)
+      if (mk.ok) add('mktorrent -t 1', { seconds: mk.wallS, peakRssMiB: mk.peakRssMiB, cpuS: mk.cpuS })
+    }
   }
-  // Raw webtorrent: from process start to "ready" (existing data hashed and verified).
+  // Raw webtorrent: from process start to "ready" (existing data hashed and verified); once, it is
+  // the slow baseline.
   const procs = new Procs()
   try {
     const t0 = performance.now()
@@ -157,9 +164,15 @@ async function timeToShare (ctx: Ctx, pieceLength: number): Promise<ShareResult[
     const line = await firstLine(p, 300000)
     const secs = (performance.now() - t0) / 1000
     const f = s.stop()
-    if (line === 'ready') res.push({ tool: 'webtorrent seed until ready', seconds: secs, peakRssMiB: f.peakRssMiB, cpuS: f.cpuS })
+    if (line === 'ready') add('webtorrent seed until ready', { seconds: secs, peakRssMiB: f.peakRssMiB, cpuS: f.cpuS })
   } finally { await procs.stopAll() }
-  return res
+  return [...samples].map(([tool, xs]) => ({
+    tool,
+    seconds: median(xs.map((x) => x.seconds)),
+    peakRssMiB: median(xs.map((x) => x.peakRssMiB)),
+    cpuS: median(xs.map((x) => x.cpuS)),
+    runs: xs.length
+  }))
 }
 
 async function main (): Promise<void> {

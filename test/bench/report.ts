@@ -26,7 +26,8 @@ export interface PairResult {
   samples: PairRun[]
 }
 
-export interface ShareResult { tool: string; seconds: number; peakRssMiB: number; cpuS: number; ratioToMktorrent?: number | null }
+/** Medians over `runs` rounds. */
+export interface ShareResult { tool: string; seconds: number; peakRssMiB: number; cpuS: number; runs: number; ratioToMktorrent?: number | null }
 
 export function median (xs: number[]): number {
   if (xs.length === 0) return NaN
@@ -51,8 +52,8 @@ export function pairTable (rs: PairResult[], base: string | null): string {
 }
 
 export function shareTable (rs: ShareResult[], sizeMiB: number): string {
-  return table([`time to share ${sizeMiB} MiB`, 'seconds', 'x mktorrent -t 1', 'peak RSS MiB', 'CPU s'],
-    rs.map((r) => [r.tool, f(r.seconds, 2), r.ratioToMktorrent == null ? '-' : f(r.ratioToMktorrent, 2), f(r.peakRssMiB), f(r.cpuS, 2)]))
+  return table([`time to share ${sizeMiB} MiB`, 'seconds', 'x mktorrent -t 1', 'peak RSS MiB', 'CPU s', 'runs'],
+    rs.map((r) => [r.tool, f(r.seconds, 2), r.ratioToMktorrent == null ? '-' : f(r.ratioToMktorrent, 2), f(r.peakRssMiB), f(r.cpuS, 2), String(r.runs)]))
 }
 
 export function scaleTable (s: ScaleFigures): string {
