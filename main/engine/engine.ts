@@ -819,9 +819,7 @@ export class Engine extends EventEmitter<EngineEvents> {
     for (const l of this.live.values()) {
       if (!l.wt) continue
       peers += l.wt.wires.length
-      // Without connections a speed that was last seen at zero stays zero: no need to ask.
-      const prev = this.lastSent.get(l.rec.infoHash)
-      if (l.wt.wires.length === 0 && prev?.downloadSpeed === 0 && prev.uploadSpeed === 0) continue
+      if (this.speedsStillZero(l, this.lastSent.get(l.rec.infoHash))) continue
       downloadSpeed += l.wt.downloadSpeed
       uploadSpeed += l.wt.uploadSpeed
     }
@@ -840,10 +838,14 @@ export class Engine extends EventEmitter<EngineEvents> {
 
   // ------------------------------------------------------------ change events and persistence
 
+  /** Without connections, speeds last seen at zero are still zero: no need to ask the speedometers. */
+  private speedsStillZero (l: Live, prev: TorrentSummary | undefined): boolean {
+    return (l.wt?.wires.length ?? 0) === 0 && prev?.downloadSpeed === 0 && prev.uploadSpeed === 0
+  }
+
   /** Whether nothing in a torrent's summary can have moved since `prev` without a command. */
   private quiet (l: Live, prev: TorrentSummary): boolean {
-    return !l.checking && !l.error && (l.wt?.wires.length ?? 0) === 0 &&
-      prev.downloadSpeed === 0 && prev.uploadSpeed === 0 && (prev.state === 'seeding' || prev.state === 'paused')
+    return !l.checking && !l.error && this.speedsStillZero(l, prev) && (prev.state === 'seeding' || prev.state === 'paused')
   }
 
   /** Emits what changed since the last tick: added, changed fields only, removed. */
