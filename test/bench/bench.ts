@@ -123,8 +123,9 @@ async function transfer (ctx: Ctx, seeder: Client, getter: Client, run: number):
 
 /** Time to share, `runs` rounds of every tool in turn (the first read of the file warms the page cache). */
 async function timeToShare (ctx: Ctx, pieceLength: number): Promise<ShareResult[]> {
-  const samples = new Map<string, Array<{ seconds: number; peakRssMiB: number; cpuS: number }>>()
-  const add = (tool: string, x: { seconds: number; peakRssMiB: number; cpuS: number }): void => {
+  type Sample = Pick<ShareResult, 'seconds' | 'peakRssMiB' | 'cpuS'>
+  const samples = new Map<string, Sample[]>()
+  const add = (tool: string, x: Sample): void => {
     samples.set(tool, [...(samples.get(tool) ?? []), x])
   }
   const outT = join(ctx.dir, 'share.torrent')

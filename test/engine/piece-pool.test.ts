@@ -6,8 +6,7 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import Piece from 'torrent-piece'
 
-const BLOCK = 16 * 1024
-
+const BLOCK = Piece.BLOCK_LENGTH
 
 /** A complete piece of `length` random bytes, filled block by block like a download does. */
 function filled (length: number): { buf: Uint8Array; data: Buffer } {
