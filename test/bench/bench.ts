@@ -289,6 +289,7 @@ function summarise (s: Client, g: Client, list: PairRun[], errors: string[]): Pa
     runs: list.length,
     errors,
     mibPerS: med((r) => r.mibPerS),
+    mibPerSRange: [Math.min(...list.map((r) => r.mibPerS)), Math.max(...list.map((r) => r.mibPerS))],
     firstToDoneMiBPerS: med((r) => r.firstToDoneMiBPerS),
     ttfbS: med((r) => r.ttfbS),
     totalS: med((r) => r.totalS),
