@@ -1,5 +1,5 @@
-// The benchmark harness runs end to end in --quick mode (16 MiB, two rounds, Shoal -> Shoal and one
-// anchor pair, 10 torrents restarted and 20 idle): it prints the tables and writes JSON with every
+// The benchmark harness runs end to end in --quick mode (16 MiB, two rounds, Shoal -> Shoal and the
+// qBittorrent yardsticks (RC4 and plaintext) or one other anchor pair, 10 torrents restarted and 20 idle): it prints the tables and writes JSON with every
 // figure present and positive, and the restart read no payload file. No speed thresholds.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process'
 import { readFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { tempDir } from '../helpers/fixtures.ts'
-import { shoalBin } from '../interop/helpers/procs.ts'
+import { shoalBin, hasBinary } from '../interop/helpers/procs.ts'
 
 const bench = join(import.meta.dirname, 'bench.ts')
 
@@ -23,7 +23,7 @@ test('npm run bench -- --quick prints a table and writes JSON', { timeout: 12000
     const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)))
     clearTimeout(kill)
     assert.equal(code, 0, `bench --quick exited ${code}:\n${out}`)
-    assert.match(out, /\| seeder -> downloader\s+\| MiB\/s/, out)
+    assert.match(out, /\| seeder -> downloader\s+\| payload\s+\| MiB\/s/, out)
     assert.match(out, /\| Shoal -> Shoal\s+\|/, out)
     assert.match(out, /\| time to share 16 MiB/, out)
     const jsonPath = /^JSON: (.+\.json)$/m.exec(out)?.[1]
@@ -50,6 +50,21 @@ test('npm run bench -- --quick prints a table and writes JSON', { timeout: 12000
       const [lo, hi] = p.mibPerSRange
       assert.ok(lo > 0 && lo <= p.mibPerS && p.mibPerS <= hi, `${p.pair}: median ${p.mibPerS} outside its rounds ${lo}-${hi}`)
       assert.deepEqual([lo, hi], [Math.min(...p.samples.map((r: { mibPerS: number }) => r.mibPerS)), Math.max(...p.samples.map((r: { mibPerS: number }) => r.mibPerS))])
+    }
+    // Like against like: each qBittorrent yardstick's connections carried the payload cipher it was
+    // configured for (qBittorrent's own report), and every ratio is against the one with the pair's cipher.
+    if (hasBinary('qbittorrent-nox')) {
+      const byName = (n: string) => report.pairs.find((p: { pair: string }) => p.pair === n)
+      const rc4 = byName('qBittorrent -> qBittorrent')
+      const plain = byName('qBittorrent (no encryption) -> qBittorrent (no encryption)')
+      assert.ok(rc4 && plain, `quick mode measures both qBittorrent yardsticks: ${pairNames.join(', ')}`)
+      assert.deepEqual([rc4.cipher, rc4.cipherSeen], ['rc4', ['rc4']])
+      assert.deepEqual([plain.cipher, plain.cipherSeen], ['plain', ['plain']])
+      const shoalPair = byName('Shoal -> Shoal')
+      assert.equal(shoalPair.cipher, 'plain')
+      assert.ok(Math.abs(shoalPair.ratioToQbit - shoalPair.mibPerS / plain.mibPerS) < 1e-9, 'Shoal -> Shoal is read against the plaintext yardstick')
+      assert.equal(rc4.ratioToQbit, 1)
+      assert.match(out, /\| qBittorrent -> qBittorrent\s+\|\s+RC4 \|/, out)
     }
     const create = report.timeToShare.find((s: { tool: string }) => s.tool === 'shoal create')
     assert.ok(create, 'no shoal create timing')

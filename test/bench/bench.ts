@@ -12,7 +12,8 @@ import { tempDir, randomFile, sha256File } from '../helpers/fixtures.ts'
 import { Procs, startTracker, shoalArgs, firstLine, freePort, hasBinary } from '../interop/helpers/procs.ts'
 import { Sampler, timed } from './measure.ts'
 import { startServe, WsApi } from '../e2e/harness.ts'
-import { CLIENTS, shoal } from './clients.ts'
+import { CLIENTS, shoal, pairCipher } from './clients.ts'
+import type { Cipher } from '../interop/helpers/qbittorrent.ts'
 import type { Client, Ctx } from './clients.ts'
 import { median, pairTable, shareTable, scaleTable } from './report.ts'
 import { scaleBench, type ScaleFigures } from './scale.ts'
@@ -39,10 +40,12 @@ if (!scaleOnly && clients.includes(shoal)) pairs.push([shoal, shoal])
 if (scaleOnly) {
   // only the many-torrents part
 } else if (quick) {
-  if (anchors[0]) pairs.push([anchors[0], anchors[0]])
+  const yardsticks = anchors.filter((c) => c.name === 'qbittorrent' || c.yardstickOnly)
+  for (const a of yardsticks.length ? yardsticks : anchors.slice(0, 1)) pairs.push([a, a])
 } else {
   const qbit = anchors.find((c) => c.name === 'qbittorrent')
   for (const a of anchors) {
+    if (a.yardstickOnly) { pairs.push([a, a]); continue }
     if (clients.includes(shoal)) pairs.push([a, shoal])
     if (clients.includes(shoal) && !a.seedOnly) pairs.push([shoal, a])
     if (!a.seedOnly) pairs.push([a, a])
@@ -80,11 +83,16 @@ async function transfer (ctx: Ctx, seeder: Client, getter: Client, run: number):
   let firstByte = NaN
   let at10 = NaN
   let at90 = NaN
+  let seen: Promise<Cipher[] | null> | null = null
   const poll = setInterval(() => {
     const have = allocated(target)
     const now = performance.now()
     if (Number.isNaN(firstByte) && have > 0) firstByte = now
-    if (Number.isNaN(at10) && have >= ctx.size * 0.1) at10 = now
+    if (Number.isNaN(at10) && have >= ctx.size * 0.1) {
+      at10 = now
+      // Mid-transfer, while the connection is up (two seeds hang up on each other at the end).
+      seen = (dl.ciphers ?? seeding.ciphers)?.().catch(() => null) ?? null
+    }
     if (Number.isNaN(at90) && have >= ctx.size * 0.9) at90 = now
   }, 10)
   try {
@@ -108,6 +116,7 @@ async function transfer (ctx: Ctx, seeder: Client, getter: Client, run: number):
       ttfbS: (firstByte - t0) / 1000,
       mibPerS: steadyMiBPerS(ctx.size, at10, at90) ?? firstToDoneMiBPerS,
       firstToDoneMiBPerS,
+      cipherSeen: seen ? await seen : null,
       downloader: g,
       seeder: s
     }
@@ -226,8 +235,13 @@ async function main (): Promise<void> {
     for (const r of results) {
       console.log(`  ${r.pair}: ${r.runs ? `${r.mibPerS.toFixed(1)} MiB/s, first byte ${r.ttfbS.toFixed(2)} s` : `failed: ${r.errors[0]}`}`)
     }
-    const qq = results.find((r) => r.seeder === 'qbittorrent' && r.downloader === 'qbittorrent' && r.runs > 0)
-    for (const r of results) r.ratioToQbit = qq && r.runs > 0 ? r.mibPerS / qq.mibPerS : null
+    // Each pair against the qBittorrent -> qBittorrent pair with the same payload cipher.
+    const yardstick = (c: Cipher) => results.find((r) => r.seeder === r.downloader && r.seeder.startsWith('qbittorrent') && r.cipher === c && r.runs > 0)
+    for (const r of results) {
+      const y = yardstick(r.cipher)
+      r.ratioToQbit = y && r.runs > 0 ? r.mibPerS / y.mibPerS : null
+    }
+    const qq = yardstick('rc4') ?? yardstick('plain')
 
     const share = scaleOnly ? [] : await timeToShare(ctx, pieceLength)
     const mkt = share.find((x) => x.tool.startsWith('mktorrent'))
@@ -286,6 +300,8 @@ function summarise (s: Client, g: Client, list: PairRun[], errors: string[]): Pa
     pair: `${s.label} -> ${g.label}`,
     seeder: s.name,
     downloader: g.name,
+    cipher: pairCipher(s, g),
+    cipherSeen: [...new Set(list.flatMap((r) => r.cipherSeen ?? []))],
     runs: list.length,
     errors,
     mibPerS: med((r) => r.mibPerS),

@@ -8,6 +8,7 @@ import { waitFor } from '../helpers/fixtures.ts'
 import { freePort, firstLine, hasBinary, shoalArgs, shoalBin, tcpOpen } from '../interop/helpers/procs.ts'
 import type { Procs, Proc } from '../interop/helpers/procs.ts'
 import { Qbit } from '../interop/helpers/qbittorrent.ts'
+import type { Cipher, QbitEncryption } from '../interop/helpers/qbittorrent.ts'
 import { Transmission } from '../interop/helpers/transmission.ts'
 
 export interface Ctx {
@@ -25,8 +26,9 @@ export interface Ctx {
   srcSha256?: string
 }
 
-export interface Seeding { pid: number; port: number; stop: () => Promise<void> }
-export interface Downloading { pid: number; done: Promise<void>; stop: () => Promise<void> }
+/** `ciphers`: what the client reports of its connections' payload cipher, where it can tell. */
+export interface Seeding { pid: number; port: number; stop: () => Promise<void>; ciphers?: () => Promise<Cipher[]> }
+export interface Downloading { pid: number; done: Promise<void>; stop: () => Promise<void>; ciphers?: () => Promise<Cipher[]> }
 
 export interface Client {
   name: string
@@ -40,9 +42,22 @@ export interface Client {
   needsTracker?: boolean
   /** Why this client is measured only as a seeder (get is then never called). */
   seedOnly?: string
+  /** Why this client is measured only against itself (a yardstick, never paired with another client). */
+  yardstickOnly?: string
+  /** The payload cipher it insists on, or the one it picks when the peer that dials it offers both. */
+  cipher: { forces?: Cipher; prefers: Cipher }
+}
+
+/**
+ * The payload cipher of a bench connection: the downloader always dials the seeder, so the seeder
+ * answers the dialler's offer (MSE's crypto_select) unless either side insists on one.
+ */
+export function pairCipher (seeder: Client, downloader: Client): Cipher {
+  return seeder.cipher.forces ?? downloader.cipher.forces ?? seeder.cipher.prefers
 }
 
 const SEEDING = new Set(['uploading', 'stalledUP', 'pausedUP', 'queuedUP', 'forcedUP'])
+const DIALLING = new Set(['downloading', 'stalledDL', 'forcedDL'])
 const ARIA_QUIET = ['--enable-dht=false', '--enable-dht6=false', '--bt-enable-lpd=false', '--enable-peer-exchange=false',
   '--disable-ipv6=true', '--console-log-level=warn', '--summary-interval=0', '--file-allocation=none', '--check-certificate=false',
   '--bt-max-peers=0', '--max-overall-upload-limit=0', '--max-overall-download-limit=0']
@@ -75,6 +90,8 @@ function exitOk (p: Proc): Promise<void> {
 export const shoal: Client = {
   name: 'shoal',
   label: 'Shoal',
+  // Encryption "prefer": an MSE handshake offering both, then plaintext when the peer allows it.
+  cipher: { prefers: 'plain' },
   available: () => { try { shoalBin(); return true } catch { return false } },
   async seed (ctx, tracker) {
     const port = await freePort()
@@ -96,6 +113,7 @@ export const shoal: Client = {
 export const webtorrent: Client = {
   name: 'webtorrent',
   label: 'webtorrent',
+  cipher: { forces: 'plain', prefers: 'plain' }, // wt-runner leaves webtorrent's protocol encryption off
   available: () => true,
   async seed (ctx, tracker) {
     const port = await freePort()
@@ -111,42 +129,62 @@ export const webtorrent: Client = {
   }
 }
 
-export const qbittorrent: Client = {
-  name: 'qbittorrent',
-  label: 'qBittorrent',
-  available: () => hasBinary('qbittorrent-nox'),
-  async seed (ctx, tracker) {
-    const qb = await Qbit.start(ctx.procs, join(ctx.dir, `qbit-seed-${Date.now()}`))
-    await qb.addTorrent(tracker ? ctx.torrentTr : ctx.torrent, ctx.seedDir)
-    await waitFor('qBittorrent to check the file and seed', async () => {
-      const i = await qb.info(ctx.infoHash)
-      return i && i.progress === 1 && SEEDING.has(i.state)
-    }, 300000, 100)
-    return { pid: qb.proc.child.pid!, port: qb.peerPort, stop: stopper(qb.proc) }
-  },
-  async get (ctx, seeder, out) {
-    const qb = await Qbit.start(ctx.procs, join(ctx.dir, `qbit-get-${Date.now()}`))
-    await qb.addTorrent(ctx.torrent, out)
-    let stopped = false
-    const done = (async () => {
-      let lastAdd = 0
-      await waitFor('qBittorrent to download', async () => {
-        if (stopped) return true // ends the poll; the bench has already given up on this run
+function qbitClient (name: string, label: string, encryption: QbitEncryption, yardstickOnly?: string): Client {
+  return {
+    name,
+    label,
+    yardstickOnly,
+    cipher: { forces: encryption === 'require' ? 'rc4' : encryption === 'disable' ? 'plain' : undefined, prefers: 'rc4' },
+    available: () => hasBinary('qbittorrent-nox'),
+    async seed (ctx, tracker) {
+      const qb = await Qbit.start(ctx.procs, join(ctx.dir, `qbit-seed-${Date.now()}`), encryption)
+      await qb.addTorrent(tracker ? ctx.torrentTr : ctx.torrent, ctx.seedDir)
+      await waitFor('qBittorrent to check the file and seed', async () => {
         const i = await qb.info(ctx.infoHash)
-        if (i && i.progress === 1 && SEEDING.has(i.state)) return true
-        // libtorrent drops a peer it failed to reach: add it again every few seconds.
-        if (i && Date.now() - lastAdd > 5000) { lastAdd = Date.now(); await qb.addPeer(ctx.infoHash, `127.0.0.1:${seeder.port}`) }
-        return false
-      }, 600000, 50)
-    })()
-    const stop = stopper(qb.proc)
-    return { pid: qb.proc.child.pid!, done, stop: () => { stopped = true; return stop() } }
+        return i && i.progress === 1 && SEEDING.has(i.state)
+      }, 300000, 100)
+      return { pid: qb.proc.child.pid!, port: qb.peerPort, stop: stopper(qb.proc), ciphers: () => qb.peerCiphers(ctx.infoHash) }
+    },
+    async get (ctx, seeder, out) {
+      const qb = await Qbit.start(ctx.procs, join(ctx.dir, `qbit-get-${Date.now()}`), encryption)
+      await qb.addTorrent(ctx.torrent, out)
+      let stopped = false
+      const done = (async () => {
+        let lastAdd = 0
+        await waitFor('qBittorrent to download', async () => {
+          if (stopped) return true // ends the poll; the bench has already given up on this run
+          const i = await qb.info(ctx.infoHash)
+          if (i && i.progress === 1 && SEEDING.has(i.state)) return true
+          // A peer added while the torrent still checks its (absent) resume data gets one failed dial
+          // and then libtorrent's 60 s reconnect wait ("allow" hid that by redialling in plaintext at
+          // once), so add it only once the torrent can dial; libtorrent also drops a peer it failed to
+          // reach, so add it again every few seconds.
+          if (i && DIALLING.has(i.state) && Date.now() - lastAdd > 5000) { lastAdd = Date.now(); await qb.addPeer(ctx.infoHash, `127.0.0.1:${seeder.port}`) }
+          return false
+        }, 600000, 50)
+      })()
+      const stop = stopper(qb.proc)
+      return { pid: qb.proc.child.pid!, done, stop: () => { stopped = true; return stop() }, ciphers: () => qb.peerCiphers(ctx.infoHash) }
+    }
   }
 }
+
+// qBittorrent out of the box ("allow") sends RC4 to Shoal every time: once a handshake is encrypted it
+// accepts only RC4, and Shoal starts with one. Between two qBittorrents "allow" gave RC4 when the
+// first dial worked, and plaintext when that dial failed because the new torrent was still checking
+// and it redialled in the clear (first byte 1.5 s later, seeder CPU 0.8 instead of 1.7 s, 351-394
+// against 196 MiB/s): the yardstick was a coin toss between two ciphers.
+// Here the qBittorrent that meets Shoal requires encryption (every connection RC4, as with Shoal), and
+// a second one with encryption off gives the plaintext yardstick for pairs that negotiate plaintext
+// (Shoal -> Shoal after its encrypted handshake, aria2c, webtorrent).
+export const qbittorrent = qbitClient('qbittorrent', 'qBittorrent', 'require')
+export const qbittorrentPlain = qbitClient('qbittorrent-plain', 'qBittorrent (no encryption)', 'disable',
+  'the plaintext yardstick: qBittorrent with encryption off, measured against itself only')
 
 export const aria2: Client = {
   name: 'aria2',
   label: 'aria2c',
+  cipher: { prefers: 'plain' }, // --bt-min-crypto-level=plain: the lowest level a peer offers
   available: () => hasBinary('aria2c'),
   needsTracker: true,
   async seed (ctx, tracker) {
@@ -167,6 +205,7 @@ export const aria2: Client = {
 export const transmission: Client = {
   name: 'transmission',
   label: 'Transmission',
+  cipher: { prefers: 'rc4' }, // "prefer encryption" selects RC4 when offered
   available: () => hasBinary('transmission-daemon') && hasBinary('transmission-remote'),
   seedOnly: 'Transmission 3.00 does not dial 127.x peers it hears of and shoal seed cannot dial out to it, so it is measured as a seeder only',
   async seed (ctx) {
@@ -182,4 +221,4 @@ export const transmission: Client = {
 }
 
 /** Every client the bench knows, Shoal first. */
-export const CLIENTS: Client[] = [shoal, qbittorrent, aria2, webtorrent, transmission]
+export const CLIENTS: Client[] = [shoal, qbittorrent, qbittorrentPlain, aria2, webtorrent, transmission]

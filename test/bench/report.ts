@@ -1,13 +1,18 @@
 // Result shapes, medians, and the printed tables.
 import type { ProcFigures } from './measure.ts'
 import type { ScaleFigures } from './scale.ts'
+import type { Cipher } from '../interop/helpers/qbittorrent.ts'
 
-export interface PairRun { totalS: number; ttfbS: number; mibPerS: number; firstToDoneMiBPerS: number; downloader: ProcFigures; seeder: ProcFigures }
+/** `cipherSeen`: the payload cipher of each connection, as a qBittorrent in the pair reported it mid-transfer. */
+export interface PairRun { totalS: number; ttfbS: number; mibPerS: number; firstToDoneMiBPerS: number; cipherSeen: Cipher[] | null; downloader: ProcFigures; seeder: ProcFigures }
 
 export interface PairResult {
   pair: string
   seeder: string
   downloader: string
+  /** The payload cipher the two negotiate (see pairCipher), and what qBittorrent reported over all rounds. */
+  cipher: Cipher
+  cipherSeen: Cipher[]
   /** Successful runs (medians are over these). */
   runs: number
   errors: string[]
@@ -23,7 +28,7 @@ export interface PairResult {
   downloaderCpuS: number
   seederPeakRssMiB: number
   seederCpuS: number
-  /** Throughput / qBittorrent -> qBittorrent throughput, when that pair was measured. */
+  /** Throughput / qBittorrent -> qBittorrent throughput with the same cipher, when that pair was measured. */
   ratioToQbit: number | null
   samples: PairRun[]
 }
@@ -46,10 +51,19 @@ function table (head: string[], rows: string[][]): string {
 
 const f = (n: number, d = 1) => Number.isFinite(n) ? n.toFixed(d) : '-'
 
+const CIPHER_LABEL: Record<Cipher, string> = { rc4: 'RC4', plain: 'plain' }
+
+/** The expected payload cipher, and what qBittorrent saw when that was not just it. */
+function payloadCell (r: PairResult): string {
+  const label = CIPHER_LABEL[r.cipher]
+  const seen = r.cipherSeen
+  return seen.length === 0 || (seen.length === 1 && seen[0] === r.cipher) ? label : `${label} (seen: ${seen.map((c) => CIPHER_LABEL[c]).join(', ')})`
+}
+
 export function pairTable (rs: PairResult[], base: string | null): string {
   return table(
-    ['seeder -> downloader', 'MiB/s (10-90 %)', 'rounds MiB/s', `x ${base ? 'qBit' : '(no qBit)'}`, 'MiB/s first byte -> done', 'first byte s', 'total s', 'dl peak RSS MiB', 'dl CPU s', 'seed peak RSS MiB', 'seed CPU s', 'runs'],
-    rs.map((r) => [r.pair, f(r.mibPerS), `${f(r.mibPerSRange[0], 0)}-${f(r.mibPerSRange[1], 0)}`, r.ratioToQbit === null ? '-' : f(r.ratioToQbit, 2), f(r.firstToDoneMiBPerS), f(r.ttfbS, 2), f(r.totalS, 2),
+    ['seeder -> downloader', 'payload', 'MiB/s (10-90 %)', 'rounds MiB/s', `x ${base ? 'qBit, same payload' : '(no qBit)'}`, 'MiB/s first byte -> done', 'first byte s', 'total s', 'dl peak RSS MiB', 'dl CPU s', 'seed peak RSS MiB', 'seed CPU s', 'runs'],
+    rs.map((r) => [r.pair, payloadCell(r), f(r.mibPerS), `${f(r.mibPerSRange[0], 0)}-${f(r.mibPerSRange[1], 0)}`, r.ratioToQbit === null ? '-' : f(r.ratioToQbit, 2), f(r.firstToDoneMiBPerS), f(r.ttfbS, 2), f(r.totalS, 2),
       f(r.downloaderPeakRssMiB), f(r.downloaderCpuS, 2), f(r.seederPeakRssMiB), f(r.seederCpuS, 2), r.errors.length ? `${r.runs} (${r.errors.length} failed)` : String(r.runs)]))
 }
 

@@ -8,12 +8,19 @@ import type { Procs, Proc } from './procs.ts'
 
 export interface QbitTorrent { hash: string; progress: number; state: string }
 
+/** qBittorrent's own three settings (`Session\Encryption` 0, 1, 2); it is "allow" out of the box. */
+export type QbitEncryption = 'allow' | 'require' | 'disable'
+const ENCRYPTION_SETTING: Record<QbitEncryption, number> = { allow: 0, require: 1, disable: 2 }
+
+/** How a connection's payload travels: RC4-encrypted, or in the clear (possibly after an encrypted handshake). */
+export type Cipher = 'rc4' | 'plain'
+
 export class Qbit {
   proc!: Proc
   base = ''
   peerPort = 0
 
-  static async start (procs: Procs, profile: string): Promise<Qbit> {
+  static async start (procs: Procs, profile: string, encryption: QbitEncryption = 'allow'): Promise<Qbit> {
     const q = new Qbit()
     const webPort = await freePort()
     q.peerPort = await freePort()
@@ -26,7 +33,7 @@ export class Qbit {
       'Session\\DHTEnabled=false', 'Session\\LSDEnabled=false', 'Session\\PeXEnabled=false',
       `Session\\Port=${q.peerPort}`, 'Session\\Interface=lo', 'Session\\InterfaceName=lo', 'Session\\InterfaceAddress=127.0.0.1',
       'Session\\AddTrackersEnabled=false', 'Session\\AnonymousModeEnabled=false', 'Session\\QueueingSystemEnabled=false',
-      'Session\\Encryption=0', 'Session\\uTPRateLimited=false', 'Session\\BTProtocol=TCP', '',
+      `Session\\Encryption=${ENCRYPTION_SETTING[encryption]}`, 'Session\\uTPRateLimited=false', 'Session\\BTProtocol=TCP', '',
       '[Preferences]',
       'Connection\\UPnP=false', 'General\\Locale=en',
       'WebUI\\LocalHostAuth=false', `WebUI\\Port=${webPort}`, 'WebUI\\Address=127.0.0.1',
@@ -60,6 +67,13 @@ export class Qbit {
     const r = await fetch(`${this.base}/api/v2/torrents/info?hashes=${hash}`)
     const list = await r.json() as QbitTorrent[]
     return list[0]
+  }
+
+  /** The payload cipher of each peer connected to torrent `hash` (qBittorrent flags RC4 traffic "E"). */
+  async peerCiphers (hash: string): Promise<Cipher[]> {
+    const r = await fetch(`${this.base}/api/v2/sync/torrentPeers?hash=${hash}&rid=0`)
+    const { peers } = await r.json() as { peers?: Record<string, { flags: string }> }
+    return Object.values(peers ?? {}).map((p) => p.flags.split(' ').includes('E') ? 'rc4' : 'plain')
   }
 
   async addPeer (hash: string, peer: string): Promise<void> {
