@@ -1,6 +1,7 @@
 // The benchmark harness runs end to end in --quick mode (16 MiB, two rounds, Shoal -> Shoal and the
-// qBittorrent yardsticks (RC4 and plaintext) or one other anchor pair, 10 torrents restarted and 20 idle): it prints the tables and writes JSON with every
-// figure present and positive, and the restart read no payload file. No speed thresholds.
+// two qBittorrent yardsticks, RC4 and plaintext, or one other anchor pair; 10 torrents restarted and
+// 20 idle): it prints the tables and writes JSON with every figure present and positive, each pair
+// read against the yardstick with its cipher, and the restart read no payload file. No speed thresholds.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'

@@ -28,7 +28,8 @@ const sizeMiB = Number(values.size ?? (quick ? 16 : 512))
 const runs = Number(values.runs ?? (quick ? 1 : 3))
 if (!(sizeMiB > 0) || !(runs >= 1)) throw new Error('--size and --runs must be positive numbers')
 const only = values.only ? new Set(values.only.split(',').map((s) => s.trim())) : null
-const clients = CLIENTS.filter((c) => (!only || only.has(c.name)) && c.available())
+// A yardstick variant (qbittorrent-plain) comes with its client (qbittorrent).
+const clients = CLIENTS.filter((c) => (!only || only.has(c.name) || only.has(c.name.split('-')[0]!)) && c.available())
 const anchors = clients.filter((c) => c !== shoal)
 const scaleOnly = !!values['scale-only']
 const withScale = !values['no-scale'] && clients.includes(shoal)
