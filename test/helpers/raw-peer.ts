@@ -48,6 +48,9 @@ export function extended (extId: number, payload: Uint8Array): Buffer {
   return message(20, Buffer.concat([Buffer.from([extId]), Buffer.from(payload)]))
 }
 
+/** A piece message's block (BEP 3 message 7); `data` is a view, valid only during the call. */
+export type PieceHandler = (index: number, offset: number, data: Buffer) => void
+
 export interface SeenMessage { id: number; extId: number | null; length: number }
 
 /**
@@ -62,16 +65,18 @@ export class RawPeer {
   closed = false
   private buf: Buffer = Buffer.alloc(0)
   private readonly keep: number
-  private constructor (socket: Socket, keep: number) {
+  private readonly onPiece: PieceHandler | undefined
+  private constructor (socket: Socket, keep: number, onPiece?: PieceHandler) {
     this.socket = socket
     this.keep = keep
+    this.onPiece = onPiece
     socket.on('error', () => {})
     socket.on('close', () => { this.closed = true })
     socket.on('data', (d: Buffer) => this.onData(d))
   }
 
-  static async open (port: number, infoHash: string | null, o: { localAddress?: string; keep?: number } = {}): Promise<RawPeer> {
-    const p = new RawPeer(await openSocket(port, o.localAddress ?? '127.0.0.1'), o.keep ?? 10000)
+  static async open (port: number, infoHash: string | null, o: { localAddress?: string; keep?: number; onPiece?: PieceHandler } = {}): Promise<RawPeer> {
+    const p = new RawPeer(await openSocket(port, o.localAddress ?? '127.0.0.1'), o.keep ?? 10000, o.onPiece)
     if (infoHash) p.socket.write(handshake(infoHash))
     return p
   }
@@ -90,6 +95,9 @@ export class RawPeer {
       if (len > 0 && this.seen.length < this.keep) {
         const id = this.buf[4]!
         this.seen.push({ id, extId: id === 20 && len > 1 ? this.buf[5]! : null, length: len })
+      }
+      if (len > 9 && this.buf[4] === 7 && this.onPiece) {
+        this.onPiece(this.buf.readUInt32BE(5), this.buf.readUInt32BE(9), this.buf.subarray(13, 4 + len))
       }
       this.buf = this.buf.subarray(4 + len)
     }
