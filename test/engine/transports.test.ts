@@ -1,5 +1,5 @@
 // Transports and discovery beyond plain TCP + HTTP tracker: UDP tracker, web seed, required
-// encryption, a download limit.
+// encryption, a download limit (from the start, and switched on and off during a transfer).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
@@ -92,5 +92,31 @@ test('a global download limit holds the rate down (lower bound on time only)', a
     const secs = (Date.now() - t0) / 1000
     // 2 MiB at 512 KiB/s cannot take less than about 4 s (unlimited it takes well under 1 s here).
     assert.ok(secs >= 3, `finished in ${secs} s despite the limit`)
+  } finally { await a.close(); await b.close(); d.cleanup() }
+})
+
+test('a download limit switched on during a transfer slows it from then on; off again, it completes intact', async () => {
+  const d = tempDir()
+  // The seeder is held to 4 MiB/s so that the transfer is still running when the limit comes.
+  const a = await openTestEngine({ dataDir: join(d.path, 'a'), settings: { maxUploadSpeed: 4 * MiB } })
+  const b = await openTestEngine({ dataDir: join(d.path, 'b') })
+  try {
+    const src = randomFile(join(d.path, 'src', 'm.bin'), 24 * MiB)
+    const s = await a.share([src])
+    // b dials a: an outgoing connection, whose reads go straight to the wire until a limit holds them.
+    await b.add(s.magnetURI, { peers: [`127.0.0.1:${a.listeningPort}`] })
+    const have = () => b.list()[0]?.downloaded ?? 0
+    await waitFor('the first 2 MiB', () => have() >= 2 * MiB, 60000, 20)
+    await b.updateSettings({ maxDownloadSpeed: 256 * 1024 })
+    await new Promise((r) => setTimeout(r, 1000)) // what was already under way lands
+    const from = have()
+    await new Promise((r) => setTimeout(r, 3000))
+    const limited = (have() - from) / 3
+    // 256 KiB/s; allow for bursts of the token bucket, far below the 4 MiB/s before.
+    assert.ok(limited < 768 * 1024, `${Math.round(limited / 1024)} KiB/s with a 256 KiB/s limit`)
+    assert.ok(have() < 24 * MiB, 'still running while limited')
+    await b.updateSettings({ maxDownloadSpeed: 0 })
+    await waitFor('complete', () => b.list()[0]?.progress === 1, 60000)
+    assert.equal(await sha256File(join(d.path, 'b', 'downloads', 'm.bin')), await sha256File(src))
   } finally { await a.close(); await b.close(); d.cleanup() }
 })
