@@ -216,10 +216,14 @@ async function main (): Promise<void> {
 
     // Rounds, not blocks: round i runs every pair once before round i + 1, so the machine's drift over
     // the minutes a bench takes (qBittorrent -> qBittorrent alone has ranged 124-214 MiB/s here)
-    // falls on every pair alike instead of on whichever pairs ran during a slow spell.
+    // falls on every pair alike instead of on whichever pairs ran during a slow spell. Each round
+    // starts further along the list, so no pair always follows the same one: a pair's speed here
+    // depends on the memory the previous pair left (a round's downloader CPU has doubled for every
+    // client alike), and in a fixed order Shoal -> Shoal always came after the slow Transmission pair.
     const samples = pairs.map(() => ({ list: [] as PairRun[], errors: [] as string[] }))
     for (let i = 0; i < runs; i++) {
-      for (const [k, [s, g]] of pairs.entries()) {
+      for (const k of roundOrder(pairs.length, i, runs)) {
+        const [s, g] = pairs[k]!
         const slot = samples[k]!
         try {
           const r = await transfer(ctx, s, g, i)
@@ -286,6 +290,12 @@ async function main (): Promise<void> {
     await tracker.close()
     dir.cleanup()
   }
+}
+
+/** Pair indices for round `round` of `rounds`: all of them, rotated by an even share per round. */
+function roundOrder (count: number, round: number, rounds: number): number[] {
+  const shift = (round * Math.ceil(count / rounds)) % Math.max(count, 1)
+  return Array.from({ length: count }, (_, k) => (k + shift) % count)
 }
 
 function pieceLengthOf (torrentFile: string): number {
