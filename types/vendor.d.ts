@@ -207,9 +207,13 @@ declare module 'webtorrent' {
 
 declare module 'bittorrent-protocol' {
   import type { EventEmitter } from 'node:events'
-  /** The peer wire; only constructed directly by main/engine/mse-dh.ts (to reach the MSE prototype). */
+  /** The peer wire; constructed directly only by main/engine/mse-dh.ts (to reach the MSE prototype) and tests. */
   export default class Wire extends EventEmitter {
     constructor(type?: string, peEnabled?: number)
+    handshake(infoHash: string, peerId: string, extensions?: { dht?: boolean; fast?: boolean }): void
+    request(index: number, offset: number, length: number, cb: (err: Error | null, block?: Uint8Array) => void): void
+    have(index: number): void
+    write(data: Uint8Array): boolean
     destroy(): void
   }
 }
