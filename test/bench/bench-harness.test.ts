@@ -9,6 +9,7 @@ import { readFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { tempDir } from '../helpers/fixtures.ts'
 import { shoalBin, hasBinary } from '../interop/helpers/procs.ts'
+import { roundOrder } from './round-order.ts'
 
 const bench = join(import.meta.dirname, 'bench.ts')
 
@@ -36,12 +37,12 @@ test('npm run bench -- --quick prints a table and writes JSON', { timeout: 12000
     assert.equal(report.quick, true)
     assert.ok(report.pairs.length >= 1)
     assert.equal(report.pairs[0].pair, 'Shoal -> Shoal')
-    // Rounds, not blocks: every pair's first run comes before any pair's second, and the second
-    // round starts half way along the list, so no pair always follows the same one.
+    // Rounds, not blocks: every pair's first run comes before any pair's second, the first round in
+    // the list's order and the second in the order roundOrder gives (tested below).
     const rounds = [...out.matchAll(/^ {2}round (\d)\/2 (.+?): /gm)].map((m) => `${m[1]} ${m[2]}`)
     const pairNames: string[] = report.pairs.map((p: { pair: string }) => p.pair)
-    const half = Math.ceil(pairNames.length / 2) % pairNames.length
-    const second = pairNames.map((_, k) => pairNames[(k + half) % pairNames.length]!)
+    const second = roundOrder(pairNames.length, 1).map((k) => pairNames[k]!)
+    assert.notDeepEqual(second, pairNames)
     assert.deepEqual(rounds, [...pairNames.map((n) => `1 ${n}`), ...second.map((n) => `2 ${n}`)], out)
     for (const p of report.pairs) {
       assert.equal(p.runs, 2, `${p.pair} failed: ${p.errors.join('\n')}`)
@@ -87,5 +88,24 @@ test('npm run bench -- --quick prints a table and writes JSON', { timeout: 12000
     }
   } finally {
     dir.cleanup()
+  }
+})
+
+test('each bench round runs every pair once, and from round to round every pair follows another pair', () => {
+  const gcd = (a: number, b: number): number => b === 0 ? a : gcd(b, a % b)
+  for (let count = 1; count <= 16; count++) {
+    const rounds = [0, 1, 2].map((r) => roundOrder(count, r))
+    for (const order of rounds) assert.deepEqual([...order].sort((a, b) => a - b), Array.from({ length: count }, (_, k) => k), `${count} pairs: ${order}`)
+    assert.deepEqual(rounds[0], Array.from({ length: count }, (_, k) => k), 'round 1 keeps the list order')
+    if (count < 3) continue
+    // The pair before each pair differs in every round, for as many rounds as there are strides
+    // coprime to the count (13 pairs in a full bench: 12; 3 pairs in a quick one: 2).
+    const distinct = Math.min(rounds.length, Array.from({ length: count }, (_, s) => s).filter((s) => gcd(s, count) === 1).length)
+    const before = (order: number[]) => new Map(order.slice(1).map((k, j) => [k, order[j]!]))
+    const maps = rounds.slice(0, distinct).map(before)
+    for (let k = 0; k < count; k++) {
+      const seen = maps.map((m) => m.get(k)).filter((x) => x !== undefined)
+      assert.equal(new Set(seen).size, seen.length, `${count} pairs: pair ${k} follows the same pair twice (${seen})`)
+    }
   }
 })

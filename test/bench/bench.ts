@@ -6,7 +6,7 @@
 //   node test/bench/bench.ts [--size MiB] [--runs N] [--quick] [--only shoal,qbittorrent,aria2,webtorrent]
 //                            [--out-dir DIR] [--no-scale | --scale-only]
 import { parseArgs } from 'node:util'
-import { mkdirSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs'
+import { mkdirSync, rmSync, statSync, writeFileSync, readFileSync, openSync, fsyncSync, closeSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { tempDir, randomFile, sha256File } from '../helpers/fixtures.ts'
 import { Procs, startTracker, shoalArgs, firstLine, freePort, hasBinary } from '../interop/helpers/procs.ts'
@@ -17,6 +17,7 @@ import type { Cipher } from '../interop/helpers/qbittorrent.ts'
 import type { Client, Ctx } from './clients.ts'
 import { median, pairTable, shareTable, scaleTable } from './report.ts'
 import { scaleBench, type ScaleFigures } from './scale.ts'
+import { roundOrder } from './round-order.ts'
 import type { PairResult, ShareResult, PairRun } from './report.ts'
 
 const MiB = 1024 * 1024
@@ -201,6 +202,12 @@ async function main (): Promise<void> {
     console.log(`bench: ${sizeMiB} MiB, ${runs} run(s), clients: ${clients.map((c) => c.name).join(', ')}`)
     const seedDir = join(dir.path, 'seed')
     const src = randomFile(join(seedDir, 'payload.bin'), Math.round(sizeMiB * MiB))
+    // On disk before anything is measured: otherwise the kernel writes its dirty pages back (after
+    // 30 s) while round 1 runs. Three Shoal -> Shoal pairs right after an unsynced 512 MiB file ran
+    // 322-496 MiB/s, after a synced one 410-516.
+    const fd = openSync(src, 'r+')
+    fsyncSync(fd)
+    closeSync(fd)
     const torrent = join(dir.path, 'payload.torrent')
     const torrentTr = join(dir.path, 'payload-tracker.torrent')
     const mk = (out: string, announce?: string): string => {
@@ -216,13 +223,13 @@ async function main (): Promise<void> {
 
     // Rounds, not blocks: round i runs every pair once before round i + 1, so the machine's drift over
     // the minutes a bench takes (qBittorrent -> qBittorrent alone has ranged 124-214 MiB/s here)
-    // falls on every pair alike instead of on whichever pairs ran during a slow spell. Each round
-    // starts further along the list, so no pair always follows the same one: a pair's speed here
-    // depends on the memory the previous pair left (a round's downloader CPU has doubled for every
-    // client alike), and in a fixed order Shoal -> Shoal always came after the slow Transmission pair.
+    // falls on every pair alike instead of on whichever pairs ran during a slow spell. And each round
+    // runs them in another order, so that no pair always follows the same one: a pair's speed here
+    // depends on the state the previous pair left (a round's downloader CPU has doubled for every
+    // client alike).
     const samples = pairs.map(() => ({ list: [] as PairRun[], errors: [] as string[] }))
     for (let i = 0; i < runs; i++) {
-      for (const k of roundOrder(pairs.length, i, runs)) {
+      for (const k of roundOrder(pairs.length, i)) {
         const [s, g] = pairs[k]!
         const slot = samples[k]!
         try {
@@ -290,12 +297,6 @@ async function main (): Promise<void> {
     await tracker.close()
     dir.cleanup()
   }
-}
-
-/** Pair indices for round `round` of `rounds`: all of them, rotated by an even share per round. */
-function roundOrder (count: number, round: number, rounds: number): number[] {
-  const shift = (round * Math.ceil(count / rounds)) % Math.max(count, 1)
-  return Array.from({ length: count }, (_, k) => (k + shift) % count)
 }
 
 function pieceLengthOf (torrentFile: string): number {
