@@ -215,5 +215,9 @@ declare module 'bittorrent-protocol' {
     have(index: number): void
     write(data: Uint8Array): boolean
     destroy(): void
+    peerPieces: { get(index: number): boolean }
+    /** Shoal's patch: webtorrent's direct reads pass socket data here, set while `data` is a view into a reused buffer. */
+    _shoalVolatile: boolean
+    _write(data: Uint8Array, cb: (err: Error | null) => void): void
   }
 }

@@ -1,0 +1,92 @@
+// A downloading wire fed the way webtorrent's direct reads feed it (patched bittorrent-protocol):
+// every socket read is a view into one buffer that is overwritten as soon as the wire returns. The
+// wire keeps a message split between reads in buffers of its own; nothing it hands on, and nothing
+// it keeps, may still point into the read buffer. Reads here end at every kind of boundary: inside a
+// length prefix, inside a block, inside a message larger than the wire's own carry buffers.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { randomBytes, createHash } from 'node:crypto'
+import { setImmediate as turn } from 'node:timers/promises'
+import bencode from 'bencode'
+import Wire from 'bittorrent-protocol'
+import { handshake, message, extended } from '../helpers/raw-peer.ts'
+
+const INFO_HASH = randomBytes(20).toString('hex')
+const BLOCK = 16384
+const READ_BUFFER = 64 * 1024
+
+/** Deterministic chunk sizes, so a failing seed can be replayed. */
+function sizes (seed: number): () => number {
+  let x = seed >>> 0 || 1
+  const next = () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x }
+  return () => {
+    const r = next() % 10
+    // Mostly whole reads, some tiny ones (a length prefix split 1 + 3), some in between.
+    if (r < 4) return READ_BUFFER
+    if (r < 6) return 1 + (next() % 7)
+    return 1 + (next() % READ_BUFFER)
+  }
+}
+
+function piece (index: number, offset: number, data: Buffer): Buffer {
+  const head = Buffer.alloc(8)
+  head.writeUInt32BE(index, 0)
+  head.writeUInt32BE(offset, 4)
+  return message(7, Buffer.concat([head, data]))
+}
+
+for (const seed of [1, 7, 42, 1234, 99991]) {
+  test(`blocks, a 40 KiB bitfield and a 100 KiB extension message survive a reused read buffer (seed ${seed})`, async () => {
+    const wire = new Wire('tcpOutgoing')
+    try {
+      const extensionHandshakes: Array<Record<string, unknown>> = []
+      wire.on('extended', (ext: string | number, dict: Record<string, unknown>) => { if (ext === 'handshake') extensionHandshakes.push(dict) })
+      wire.handshake(INFO_HASH, randomBytes(20).toString('hex'), { dht: false })
+      wire.write(Buffer.concat([handshake(INFO_HASH), message(1)])) // settled and unchoked; from here on, reads are volatile views
+      await turn()
+
+      const pieces = 327_680 // a 40 KiB bitfield: only half of the carry buffer, kept with blocks around it
+      const bits = randomBytes(pieces / 8)
+      const padding = randomBytes(100 * 1024).toString('base64') // larger than the carry buffers
+      const blocks = Array.from({ length: 48 }, () => randomBytes(BLOCK))
+      const got: Array<Buffer | null> = blocks.map(() => null)
+      const stream = Buffer.concat([
+        message(5, bits),
+        ...blocks.slice(0, 16).map((b, i) => piece(i, 0, b)),
+        extended(0, bencode.encode({ m: { ut_metadata: 3 }, v: 'test', pad: padding })),
+        ...blocks.slice(16).map((b, i) => piece(16 + i, 0, b))
+      ])
+      for (let i = 0; i < blocks.length; i++) {
+        wire.request(i, 0, BLOCK, (err, block) => {
+          assert.equal(err, null)
+          got[i] = Buffer.from(block!) // a block callback copies before it returns, as webtorrent does
+        })
+      }
+      await turn()
+      assert.ok(got.every((b) => b === null))
+
+      const read = Buffer.alloc(READ_BUFFER)
+      const next = sizes(seed)
+      for (let at = 0; at < stream.length;) {
+        const n = Math.min(next(), stream.length - at)
+        stream.copy(read, 0, at, at + n)
+        wire._shoalVolatile = true
+        wire._write(read.subarray(0, n), () => {})
+        wire._shoalVolatile = false
+        read.fill(0xee) // the socket's next read lands here
+        at += n
+      }
+
+      const digest = (b: Buffer | null) => b ? createHash('sha1').update(b).digest('hex') : 'missing'
+      assert.deepEqual(got.map(digest), blocks.map(digest), 'every block arrives byte-exact')
+      for (let i = 0; i < pieces; i += 997) assert.equal(wire.peerPieces.get(i), ((bits[i >> 3]! >> (7 - (i & 7))) & 1) === 1, `bitfield bit ${i}`)
+      assert.equal(extensionHandshakes.length, 1)
+      assert.equal(Buffer.from(extensionHandshakes[0]!.pad as Uint8Array).toString(), padding, 'the large message is intact')
+      // Kept after the reads: the bitfield must not have been a view into the read buffer.
+      read.fill(0x11)
+      for (let i = 0; i < pieces; i += 997) assert.equal(wire.peerPieces.get(i), ((bits[i >> 3]! >> (7 - (i & 7))) & 1) === 1, `bitfield bit ${i} after reuse`)
+    } finally {
+      wire.destroy()
+    }
+  })
+}
