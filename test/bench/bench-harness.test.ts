@@ -91,13 +91,14 @@ test('npm run bench -- --quick prints a table and writes JSON', { timeout: 12000
   }
 })
 
-test('each bench round runs every pair once, and from round to round every pair follows another pair', () => {
+test('each bench round runs every pair once, and from round to round every pair follows another pair and another pair opens', () => {
   const gcd = (a: number, b: number): number => b === 0 ? a : gcd(b, a % b)
   for (let count = 1; count <= 16; count++) {
     const rounds = [0, 1, 2].map((r) => roundOrder(count, r))
     for (const order of rounds) assert.deepEqual([...order].sort((a, b) => a - b), Array.from({ length: count }, (_, k) => k), `${count} pairs: ${order}`)
     assert.deepEqual(rounds[0], Array.from({ length: count }, (_, k) => k), 'round 1 keeps the list order')
     if (count < 3) continue
+    assert.deepEqual(rounds.map((o) => o[0]), [0, 1, 2], `${count} pairs: each round opens with another pair`)
     // The pair before each pair differs in every round, for as many rounds as there are strides
     // coprime to the count (13 pairs in a full bench: 12; 3 pairs in a quick one: 2).
     const distinct = Math.min(rounds.length, Array.from({ length: count }, (_, s) => s).filter((s) => gcd(s, count) === 1).length)
