@@ -90,3 +90,39 @@ for (const seed of [1, 7, 42, 1234, 99991]) {
     }
   })
 }
+
+test('a large message in small reads is copied about once, not once per read', async () => {
+  const wire = new Wire('tcpOutgoing')
+  const from = Buffer.from
+  try {
+    const got: string[] = []
+    wire.on('extended', (ext: string | number, dict: Record<string, unknown>) => { if (ext === 'handshake') got.push(new TextDecoder().decode(dict.pad as Uint8Array)) })
+    wire.handshake(INFO_HASH, randomBytes(20).toString('hex'), { dht: false })
+    wire.write(handshake(INFO_HASH))
+    await turn()
+    const padding = randomBytes(192 * 1024).toString('base64') // 256 KiB: larger than the carry buffers
+    const stream = extended(0, bencode.encode({ m: {}, pad: padding }))
+    let copied = 0
+    // Counts what the wire copies out of the read buffer (it copies with Buffer.from).
+    Buffer.from = ((value: unknown, ...rest: unknown[]) => {
+      if (value instanceof Uint8Array) copied += value.length
+      return (from as (...a: unknown[]) => Buffer)(value, ...rest)
+    }) as typeof Buffer.from
+    const read = Buffer.alloc(READ_BUFFER)
+    for (let at = 0; at < stream.length; at += 256) {
+      const n = Math.min(256, stream.length - at)
+      stream.copy(read, 0, at, at + n)
+      wire._shoalVolatile = true
+      wire._write(read.subarray(0, n), () => {})
+      wire._shoalVolatile = false
+      read.fill(0xee)
+    }
+    Buffer.from = from
+    assert.deepEqual(got, [padding], 'the message is intact')
+    // Each read's bytes once, and the whole message once more when it is handed on.
+    assert.ok(copied <= 2.1 * stream.length, `${copied} bytes copied for a ${stream.length}-byte message`)
+  } finally {
+    Buffer.from = from
+    wire.destroy()
+  }
+})
