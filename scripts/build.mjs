@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Builds dist/: main (tsc, plain ESM), preload (one sandbox-safe CommonJS bundle), renderer (Vite).
+// Builds dist/: main (tsc, plain ESM), the CLI (one esbuild bundle), preload (one sandbox-safe CommonJS bundle), renderer (Vite).
 import { spawnSync } from 'node:child_process'
 import { chmodSync, existsSync, rmSync } from 'node:fs'
 import { resolve, dirname } from 'node:path'
+import { bundleCli } from './bundle-cli.mjs'
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..')
 process.chdir(root)
@@ -14,7 +15,9 @@ function run (cmd, args) {
 
 rmSync('dist', { recursive: true, force: true })
 run(bin('tsc'), ['-p', 'tsconfig.build.json'])
-if (existsSync('dist/main/cli/shoal.js')) chmodSync('dist/main/cli/shoal.js', 0o755)
+// The `shoal` command is one bundle (README, Performance): tsc's per-file output of the CLI is replaced.
+try { await bundleCli(root) } catch (err) { console.error(`build: ${err.message}`); process.exit(1) }
+chmodSync('dist/main/cli/shoal.js', 0o755)
 if (existsSync('preload/preload.ts')) {
   // A sandboxed preload cannot import ES modules or node_modules at run time: bundle it.
   run(bin('esbuild'), ['preload/preload.ts', '--bundle', '--platform=node', '--format=cjs', '--target=node22',

@@ -34,6 +34,37 @@ test('shoal create writes a .torrent with the same info hash as mktorrent, and n
   } finally { d.cleanup() }
 })
 
+// The CLI is one esbuild bundle (scripts/bundle-cli.mjs). A bundle can break quietly: inlined, a
+// native addon loses its binary and the engine falls back (no uTP, no file locks) with a log line.
+test('the bundled shoal command hashes on its worker threads and loads its native addons from node_modules', async (t) => {
+  if (!hasBinary('mktorrent')) return t.skip('mktorrent not installed')
+  const d = tempDir()
+  try {
+    // Over 4 MiB: hashed on worker threads, not on the calling thread (piece-hasher INLINE_BYTES).
+    randomFile(join(d.path, 'big.bin'), 9 * 1024 * 1024 + 12345)
+    const r = await runCliToEnd(['create', join(d.path, 'big.bin'), '-o', join(d.path, 'shoal.torrent'), '--piece-length', '262144'])
+    assert.equal(r.code, 0, r.stderr)
+    execFileSync('mktorrent', ['-l', '18', '-o', join(d.path, 'mk.torrent'), join(d.path, 'big.bin')])
+    assert.equal(infoHashOf(join(d.path, 'shoal.torrent')), infoHashOf(join(d.path, 'mk.torrent')))
+
+    const seed = runCli(['seed', join(d.path, 'big.bin'), '--no-dht', '--no-lsd', '--port', '0', '--data', join(d.path, 'seed-data')])
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`not seeding: ${seed.stderr()}`)), 30000)
+        const poll = setInterval(() => { if (/seeding .* on port \d+/.test(seed.stderr())) { clearInterval(poll); clearTimeout(timer); resolve() } }, 50)
+      })
+      const maps = readFileSync(`/proc/${seed.child.pid}/maps`, 'utf8')
+      for (const pkg of ['utp-native', 'fs-native-extensions']) {
+        assert.match(maps, new RegExp(`/node_modules/${pkg}/prebuilds/[^\\n]*\\.node\\n`), `${pkg}'s binary is loaded`)
+      }
+      assert.doesNotMatch(seed.stderr(), /not supported|Cannot find module/, 'no native part fell back')
+    } finally {
+      seed.kill('SIGTERM')
+      assert.equal(await seed.exited, 0, 'seed exits cleanly on SIGTERM')
+    }
+  } finally { d.cleanup() }
+})
+
 test('shoal seed prints the magnet first; shoal get downloads it, verifies, exits 0; a re-run is instant', async () => {
   const d = tempDir()
   const seed = runCli(['seed', join(d.path, 'src'), '--no-dht', '--no-lsd', '--port', '0', '--data', join(d.path, 'seed-data')])
