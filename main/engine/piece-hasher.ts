@@ -3,7 +3,8 @@
 // three times slower than mktorrent here) and has no way to verify only chosen pieces.
 import { availableParallelism } from 'node:os'
 import { open, type FileHandle } from 'node:fs/promises'
-import { hashRun, type RunResult } from './piece-run.ts'
+import { setImmediate as nextTurn } from 'node:timers/promises'
+import { hashRun, syncPieceFiles, type RunResult } from './piece-run.ts'
 import { HashHelper } from './hash-helpers.ts'
 
 export interface HashFile { path: string; offset: number; length: number }
@@ -19,6 +20,15 @@ export interface HashJob {
 export interface HashWorkerMessage { digests: Uint8Array; ok: boolean[] }
 
 export interface HashProgress { hashedBytes: number; totalBytes: number }
+
+export interface HashOptions {
+  /**
+   * The calling thread hashes too, in place of one worker, yielding to its event loop after each
+   * piece. For a process that waits on the hash and nothing else (`shoal create`): its own lane
+   * starts at once while the one worker starts up (~80 ms here), and one worker fewer starts.
+   */
+  callingThreadHelps?: boolean
+}
 
 /**
  * Below this many bytes a job is hashed on the calling thread: starting a worker (a new V8
@@ -73,12 +83,26 @@ function pieceBytes (index: number, pieceLength: number, totalLength: number): n
   return Math.min(pieceLength, totalLength - index * pieceLength)
 }
 
+/** The calling thread's lane: blocking reads and hashing, one piece between turns of its event loop. */
+async function callingThreadLane (files: HashFile[], pieceLength: number, take: () => Batch | null, jobOf: (b: Batch) => HashJob,
+  onBytes: (n: number) => void, onResult: (b: Batch, r: RunResult) => void): Promise<void> {
+  const io = syncPieceFiles(files)
+  const scratch = Buffer.allocUnsafe(pieceLength)
+  try {
+    for (let b = take(); b; b = take()) onResult(b, await hashRun(jobOf(b), io, onBytes, scratch, nextTurn))
+  } finally {
+    io.close()
+  }
+}
+
 /**
- * Hashes the batches on worker threads, one per core. (The calling thread hashing too while the
- * workers start gained nothing on 2 cores: both are busy starting the workers.)
+ * Hashes the batches on worker threads, one per core, or one fewer with the calling thread's lane.
+ * (The calling thread hashing beside a worker per core gained nothing on 2 cores: both were busy
+ * starting the workers.)
  */
 async function hashBatches (job: Omit<HashJob, 'first' | 'count' | 'expected'>, batches: Batch[], totalBytes: number,
-  expectedOf: ((b: Batch) => Uint8Array) | null, onBytes: (n: number) => void, onResult: (b: Batch, r: RunResult) => void): Promise<void> {
+  expectedOf: ((b: Batch) => Uint8Array) | null, onBytes: (n: number) => void, onResult: (b: Batch, r: RunResult) => void,
+  options: HashOptions = {}): Promise<void> {
   let next = 0
   let failed = false
   const take = (): Batch | null => (!failed && next < batches.length ? batches[next++]! : null)
@@ -91,13 +115,15 @@ async function hashBatches (job: Omit<HashJob, 'first' | 'count' | 'expected'>, 
   }
   // Started per job and ended with it: kept idle between jobs, two workers held 30 MiB more RSS in a
   // seeder that had hashed its share at start (and a warm start saved only ~50 ms per share).
-  const helpers = Array.from({ length: Math.min(threads(), batches.length) }, () => new HashHelper())
+  const callerLane = options.callingThreadHelps === true && threads() > 1
+  const helpers = Array.from({ length: Math.min(threads() - (callerLane ? 1 : 0), batches.length) }, () => new HashHelper())
   const lanes = helpers.map(async (h) => {
     for (let b = take(); b; b = take()) {
       onResult(b, await h.run(jobOf(b)))
       onBytes(bytesOf(b))
     }
   })
+  if (callerLane) lanes.push(callingThreadLane(job.files, job.pieceLength, take, jobOf, onBytes, onResult))
   const settled = await Promise.allSettled(lanes.map((l) => l.catch((err: unknown) => { failed = true; throw err })))
   for (const h of helpers) h.end()
   const failure = settled.find((s) => s.status === 'rejected')
@@ -105,14 +131,14 @@ async function hashBatches (job: Omit<HashJob, 'first' | 'count' | 'expected'>, 
 }
 
 /** Hashes every piece of the files, in order: returns the concatenated 20-byte digests. */
-export async function hashPieces (files: HashFile[], pieceLength: number, onProgress?: (p: HashProgress) => void): Promise<Uint8Array> {
+export async function hashPieces (files: HashFile[], pieceLength: number, onProgress?: (p: HashProgress) => void, options?: HashOptions): Promise<Uint8Array> {
   const totalLength = files.reduce((s, f) => s + f.length, 0)
   const count = Math.ceil(totalLength / pieceLength)
   const out = new Uint8Array(count * 20)
   let hashed = 0
   await hashBatches({ files, pieceLength, totalLength }, batchesOf(Array.from({ length: count }, (_, i) => i), pieceLength), totalLength, null,
     (n) => { hashed += n; onProgress?.({ hashedBytes: hashed, totalBytes: totalLength }) },
-    (b, r) => out.set(r.digests, b.first * 20))
+    (b, r) => out.set(r.digests, b.first * 20), options)
   return out
 }
 

@@ -2,6 +2,7 @@
 // hash worker (synchronous reads, off the event loop) and the calling thread (asynchronous reads,
 // for jobs too small to be worth a thread).
 import { createHash } from 'node:crypto'
+import { openSync, readSync, closeSync } from 'node:fs'
 import type { HashJob } from './piece-hasher.ts'
 
 export interface PieceFiles {
@@ -13,8 +14,28 @@ export interface PieceFiles {
 
 export interface RunResult { digests: Buffer; ok: boolean[] }
 
-/** `scratch`: a buffer of at least one piece to read into, reused across runs by a worker. */
-export async function hashRun (job: HashJob, io: PieceFiles, onBytes: (n: number) => void, scratch?: Buffer): Promise<RunResult> {
+/** The job's files opened when first read, with blocking reads: for a thread that does nothing else meanwhile, or yields between pieces. */
+export function syncPieceFiles (files: HashJob['files']): PieceFiles & { close: () => void } {
+  const fds = new Map<number, number | null>()
+  const fdOf = (i: number): number | null => {
+    if (!fds.has(i)) {
+      try { fds.set(i, openSync(files[i]!.path, 'r')) } catch { fds.set(i, null) }
+    }
+    return fds.get(i)!
+  }
+  return {
+    readable: (f) => fdOf(f) !== null,
+    read: (f, buf, off, len, pos) => readSync(fdOf(f)!, buf, off, len, pos),
+    close: () => { for (const fd of fds.values()) if (fd !== null) closeSync(fd) }
+  }
+}
+
+/**
+ * `scratch`: a buffer of at least one piece to read into, reused across runs by a worker.
+ * `betweenPieces`: awaited after each piece, so a calling thread can let its event loop run.
+ */
+export async function hashRun (job: HashJob, io: PieceFiles, onBytes: (n: number) => void, scratch?: Buffer,
+  betweenPieces?: () => Promise<unknown>): Promise<RunResult> {
   const buf = scratch && scratch.length >= job.pieceLength ? scratch : Buffer.allocUnsafe(job.pieceLength)
   const digests = Buffer.alloc(job.count * 20)
   const ok: boolean[] = []
@@ -48,6 +69,7 @@ export async function hashRun (job: HashJob, io: PieceFiles, onBytes: (n: number
     digest.copy(digests, k * 20)
     if (job.expected) ok.push(complete && digest.equals(Buffer.from(job.expected.buffer, job.expected.byteOffset + k * 20, 20)))
     onBytes(end - start)
+    if (betweenPieces) await betweenPieces()
   }
   return { digests, ok }
 }

@@ -7,7 +7,7 @@ import { basename, dirname, join, resolve } from 'node:path'
 import bencode from 'bencode'
 import type { CreateOptions } from '../contract/contract.ts'
 import { EngineError, fromFsError } from './errors.ts'
-import { hashPieces, type HashProgress } from './piece-hasher.ts'
+import { hashPieces, type HashOptions, type HashProgress } from './piece-hasher.ts'
 
 export interface ShareFile {
   /** Path inside the torrent, '/'-separated, starting with the torrent name for multi-file torrents. */
@@ -104,12 +104,12 @@ export async function scanShare (paths: string[], name?: string): Promise<{ name
   return { name: torrentName, files, single, savePath }
 }
 
-export async function buildShare (paths: string[], options: CreateOptions = {}, onProgress?: (p: HashProgress) => void): Promise<BuiltShare> {
+export async function buildShare (paths: string[], options: CreateOptions = {}, onProgress?: (p: HashProgress) => void, hashing?: HashOptions): Promise<BuiltShare> {
   const { name, files, single, savePath } = await scanShare(paths, options.name)
   const length = files.reduce((s, f) => s + f.length, 0)
   const pieceLength = options.pieceLength ?? autoPieceLength(length)
   onProgress?.({ hashedBytes: 0, totalBytes: length })
-  const pieces = await hashPieces(files.map((f) => ({ path: f.diskPath, offset: f.offset, length: f.length })), pieceLength, onProgress)
+  const pieces = await hashPieces(files.map((f) => ({ path: f.diskPath, offset: f.offset, length: f.length })), pieceLength, onProgress, hashing)
   // Keys in bencode are sorted by the encoder; the info dictionary is what the info hash covers.
   const info: Record<string, unknown> = {
     name: Buffer.from(name),

@@ -4,6 +4,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { readFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { createHash } from 'node:crypto'
 import bencode from 'bencode'
 import { tempDir, randomFile } from '../helpers/fixtures.ts'
@@ -49,6 +50,30 @@ test('hashPieces over files that pieces straddle equals SHA-1 of each piece, twi
       assert.equal(seen.at(-1), total, `${round}: progress ends at the total`)
       assert.deepEqual(seen, [...seen].sort((x, y) => x - y), `${round}: progress only grows`)
     }
+  } finally { d.cleanup() }
+})
+
+test('with the calling thread helping (shoal create): the same digests, some pieces hashed on the calling thread, one per turn of its event loop', async (t) => {
+  if (availableParallelism() < 2) return t.skip('one core: no worker to help')
+  const d = tempDir()
+  try {
+    const files = layout([randomFile(join(d.path, 'a.bin'), 13 * MiB + 5), randomFile(join(d.path, 'b.bin'), 12 * MiB)])
+    let turns = 0
+    let spinning = true
+    const spin = (): void => { turns++; if (spinning) setImmediate(spin) }
+    setImmediate(spin)
+    // Progress as [bytes, event-loop turns so far]: a worker reports a whole batch (8 MiB) at once,
+    // the calling thread each piece it hashed.
+    const seen: Array<[number, number]> = [[0, 0]]
+    const got = await hashPieces(files, PIECE, (p) => seen.push([p.hashedBytes, turns]), { callingThreadHelps: true })
+    spinning = false
+    assert.ok(Buffer.from(got).equals(reference(files, PIECE)), 'digests differ from SHA-1 of each piece')
+    const steps = seen.slice(1).map(([v, turn], i) => ({ bytes: v - seen[i]![0], turn }))
+    const onCaller = steps.filter((s) => s.bytes === PIECE)
+    assert.ok(onCaller.length >= 2, `under two pieces hashed on the calling thread (steps: ${steps.map((s) => s.bytes).join(', ')})`)
+    assert.ok(onCaller.length < steps.length, 'the worker hashed nothing')
+    const sameTurn = onCaller.filter((s, i) => i > 0 && s.turn === onCaller[i - 1]!.turn).length
+    assert.equal(sameTurn, 0, `${sameTurn} of ${onCaller.length} pieces on the calling thread followed the previous one without a turn of the event loop`)
   } finally { d.cleanup() }
 })
 

@@ -32,9 +32,10 @@ export async function run (argv: string[]): Promise<number> {
     throw new EngineError('BAD_ARGUMENT', `--${String(i?.path[0] ?? '').replace('pieceLength', 'piece-length')}: ${i?.message ?? 'invalid'}`)
   }
   const tty = process.stderr.isTTY
+  // Nothing else runs in this process: its own thread hashes too.
   const built = await buildShare([positionals[0]!], parsed.data, (p) => {
     if (tty) process.stderr.write(`\rhashing ${bytes(p.hashedBytes)} of ${bytes(p.totalBytes)}   `)
-  })
+  }, { callingThreadHelps: true })
   if (tty) process.stderr.write('\n')
   try { await writeFile(values.output, built.torrentFile) } catch (err) { throw fromFsError(err, values.output, 'writing') }
   console.log(built.infoHash)
