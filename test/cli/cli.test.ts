@@ -2,7 +2,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { readFileSync } from 'node:fs'
+import { readFileSync, existsSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import bencode from 'bencode'
@@ -65,7 +65,7 @@ test('the bundled shoal command hashes on its worker threads and loads its nativ
   } finally { d.cleanup() }
 })
 
-test('shoal seed prints the magnet first; shoal get downloads it, verifies, exits 0; a re-run is instant', async () => {
+test('shoal seed prints the magnet first; shoal get downloads it, verifies, exits 0; a re-run is instant, one into another folder is refused', async () => {
   const d = tempDir()
   const seed = runCli(['seed', join(d.path, 'src'), '--no-dht', '--no-lsd', '--port', '0', '--data', join(d.path, 'seed-data')])
   try {
@@ -90,6 +90,15 @@ test('shoal seed prints the magnet first; shoal get downloads it, verifies, exit
     const again = await runCliToEnd(get)
     assert.equal(again.code, 0, again.stderr)
     assert.equal(JSON.parse(again.stdout[0]!).progress, 1, 'the stored download is complete at once')
+    // The same data folder with another --out: refused with the folder it has, nothing moved or made.
+    const elsewhere = await runCliToEnd(get.map((a) => (a === join(d.path, 'out') ? join(d.path, 'elsewhere') : a)))
+    assert.notEqual(elsewhere.code, 0, 'a known torrent into another folder is refused')
+    const refusal = JSON.parse(elsewhere.stdout.at(-1)!) as { type: string; code: string; message: string }
+    assert.equal(refusal.type, 'error')
+    assert.equal(refusal.code, 'DUPLICATE')
+    assert.ok(refusal.message.includes(`--out ${join(d.path, 'out')}`), refusal.message)
+    assert.ok(!existsSync(join(d.path, 'elsewhere')), 'nothing written to the other folder')
+    assert.equal(await sha256File(join(d.path, 'out', 'src', 'one.bin')), await sha256File(join(d.path, 'src', 'one.bin')))
   } finally {
     seed.kill('SIGTERM')
     assert.equal(await seed.exited, 0, 'seed exits cleanly on SIGTERM')

@@ -43,7 +43,13 @@ export async function run (argv: string[]): Promise<number> {
       const t = await engine.add(source, { savePath: resolve(values.out), peers, ...(values.announce ? { announce: values.announce } : {}) })
       infoHash = t.infoHash
     } catch (err) {
-      // Already known to this data folder: continue it where it stopped.
+      // Already known to this data folder: continue it where it stopped, but only into the same
+      // folder. Continuing into the stored one would report a path where the files are not.
+      const known = err instanceof EngineError && err.code === 'DUPLICATE' ? engine.list().find((x) => x.infoHash === err.infoHash) : undefined
+      if (known && resolve(known.savePath) !== resolve(values.out)) {
+        return fail('DUPLICATE', `this data folder already has "${known.name}" saving to ${known.savePath}; ` +
+          `run with --out ${known.savePath} to continue it there, or with another --data`)
+      }
       infoHash = await resumeKnown(engine, err, peers)
     }
 
