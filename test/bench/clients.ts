@@ -3,6 +3,7 @@
 // (shoal get --peer, qBittorrent addPeers, webtorrent addPeer); aria2c, which has no such option,
 // learns the seeder from the bench's own loopback tracker (only then is a tracker in the .torrent).
 import { join } from 'node:path'
+import { mkdtempSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { waitFor } from '../helpers/fixtures.ts'
 import { freePort, firstLine, hasBinary, shoalArgs, shoalBin, tcpOpen } from '../interop/helpers/procs.ts'
@@ -95,7 +96,7 @@ export const shoal: Client = {
   available: () => { try { shoalBin(); return true } catch { return false } },
   async seed (ctx, tracker) {
     const port = await freePort()
-    const args = shoalArgs('seed', ctx.src, '--no-dht', '--no-lsd', '--port', String(port), '--data', join(ctx.dir, `shoal-seed-${port}`))
+    const args = shoalArgs('seed', ctx.src, '--no-dht', '--no-lsd', '--port', String(port), '--data', mkdtempSync(join(ctx.dir, 'shoal-seed-')))
     if (tracker) args.push('--announce', ctx.announce)
     const p = ctx.procs.start('shoal seed', process.execPath, args)
     const magnet = await firstLine(p, 120000)
@@ -105,7 +106,7 @@ export const shoal: Client = {
   async get (ctx, seeder, out) {
     const port = await freePort()
     const p = ctx.procs.start('shoal get', process.execPath, shoalArgs('get', ctx.torrent, '--out', out, '--no-dht', '--no-lsd',
-      '--port', String(port), '--data', join(ctx.dir, `shoal-get-${port}`), '--json', '--peer', `127.0.0.1:${seeder.port}`))
+      '--port', String(port), '--data', mkdtempSync(join(ctx.dir, 'shoal-get-')), '--json', '--peer', `127.0.0.1:${seeder.port}`))
     return { pid: p.child.pid!, done: doneLine(p, (l) => l.startsWith('{"type":"done"')), stop: stopper(p) }
   }
 }
