@@ -1,6 +1,7 @@
 // Hashes one contiguous run of pieces, reading them from the files that hold them. Shared by the
 // hash worker (synchronous reads, off the event loop) and the calling thread (asynchronous reads,
-// for jobs too small to be worth a thread).
+// for jobs too small to be worth a thread; synchronous ones between turns of its event loop when it
+// helps the workers in `shoal create`).
 import { createHash } from 'node:crypto'
 import { openSync, readSync, closeSync } from 'node:fs'
 import type { HashJob } from './piece-hasher.ts'
