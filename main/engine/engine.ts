@@ -333,13 +333,21 @@ export class Engine extends EventEmitter<EngineEvents> {
       report({ name, phase: 'error', hashedBytes: 0, totalBytes: 0, infoHash: null, error: e.message })
       throw e
     }
+    const parsed = parseTorrentBytes(built.torrentFile)
     const existing = this.live.get(built.infoHash)
     if (existing) {
-      const e = new EngineError('DUPLICATE', `"${existing.rec.name}" is already shared: the same files give the same torrent.`, { infoHash: built.infoHash })
-      report({ name: built.name, phase: 'error', hashedBytes: built.length, totalBytes: built.length, infoHash: built.infoHash, error: e.message })
-      throw e
+      const storedAt = this.diskFilesOf(existing.rec, parsed.info!).map((f) => resolve(f.diskPath)).sort()
+      const givenAt = built.files.map((f) => resolve(f.diskPath)).sort()
+      if (storedAt.join('\0') === givenAt.join('\0')) {
+        const e = new EngineError('DUPLICATE', `"${existing.rec.name}" is already shared: the same files give the same torrent.`, { infoHash: built.infoHash })
+        report({ name: built.name, phase: 'error', hashedBytes: built.length, totalBytes: built.length, infoHash: built.infoHash, error: e.message })
+        throw e
+      }
+      // The same content from somewhere else (moved or copied): the files just hashed are the ones
+      // to seed; the stored entry may point at files that are no longer there.
+      await this.remove([built.infoHash], false)
     }
-    const parsed = parseTorrentBytes(built.torrentFile)
+    const kept = existing ? { addedAt: existing.rec.addedAt, uploaded: existing.rec.uploaded } : { addedAt: Date.now(), uploaded: 0 }
     const savePath = built.savePath ?? dirname(built.files[0]!.diskPath)
     const rec: TorrentRecord = {
       infoHash: built.infoHash,
@@ -351,13 +359,13 @@ export class Engine extends EventEmitter<EngineEvents> {
       torrentFile: Buffer.from(built.torrentFile).toString('base64'),
       announce: parsed.announce,
       peers: [],
-      addedAt: Date.now(),
+      addedAt: kept.addedAt,
       completedAt: Date.now(),
       paused: false,
       sequential: false,
       priorities: null,
       resume: null,
-      uploaded: 0,
+      uploaded: kept.uploaded,
       downloaded: 0,
       error: null
     }

@@ -2,7 +2,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs'
 import { tempDir, randomFile, sha256File, waitFor } from '../helpers/fixtures.ts'
 import { openTestEngine } from '../helpers/engines.ts'
 import type { EventPayloads, NatStatus } from '../../main/contract/contract.ts'
@@ -214,6 +214,29 @@ test('periodic ticks re-read quiet torrents only now and then, and a peer joinin
     assert.ok(changes.flatMap((c) => c.changed).every((c) => c.infoHash === target.infoHash), 'only the torrent with a peer changed')
     // The global speed still counts the torrent that is serving (quiet ones are left out of the sum).
     await waitFor('upload speed in the global stats', () => { seeder.tick(true); return seeder.stats().uploadSpeed > 0 }, 20000)
+  } finally {
+    await leecher.close(); await seeder.close(); d.cleanup()
+  }
+})
+
+test('sharing files again: from the same place is refused as a duplicate; moved elsewhere, the share follows them and still serves', async () => {
+  const d = tempDir()
+  const seeder = await openTestEngine({ dataDir: join(d.path, 'seeder') })
+  const leecher = await openTestEngine({ dataDir: join(d.path, 'leecher') })
+  try {
+    const src = randomFile(join(d.path, 'a', 'f.bin'), 3 * MiB)
+    const want = await sha256File(src)
+    const shared = await seeder.share([src], { pieceLength: 65536 })
+    await assert.rejects(seeder.share([src], { pieceLength: 65536 }), (err: Error & { code?: string }) => err.code === 'DUPLICATE')
+    const moved = join(d.path, 'b', 'f.bin')
+    mkdirSync(join(d.path, 'b'))
+    renameSync(src, moved)
+    const again = await seeder.share([moved], { pieceLength: 65536 })
+    assert.equal(again.infoHash, shared.infoHash)
+    assert.deepEqual(seeder.list().map((t) => [t.infoHash, t.savePath]), [[shared.infoHash, join(d.path, 'b')]], 'one entry, at the new place')
+    await leecher.add(shared.magnetURI, { peers: [`127.0.0.1:${seeder.listeningPort}`] })
+    await waitFor('the download from the moved share completes', () => leecher.list()[0]?.progress === 1, 60000)
+    assert.equal(await sha256File(join(d.path, 'leecher', 'downloads', 'f.bin')), want)
   } finally {
     await leecher.close(); await seeder.close(); d.cleanup()
   }
