@@ -24,7 +24,7 @@ function relay (child) {
 
 // A 4 MiB young generation: transfers make short-lived Buffers in bursts, and V8 frees their
 // memory only when it collects the young generation (README, Performance).
-const JS_FLAGS = '--js-flags=--max-semi-space-size=4'
+const JS_FLAGS = '--js-flags=--max-semi-space-size=1'
 const electron = findElectron()
 const display = hasDisplay()
 if (electron.path && display.ok) {

@@ -7,7 +7,8 @@ import { chromium, type Browser } from 'playwright-core'
 import { cliNodeFlags } from '../helpers/cli.ts'
 
 const ROOT = resolve(import.meta.dirname, '..', '..')
-export const CLI = join(ROOT, 'dist', 'main', 'cli', 'shoal.js')
+// SHOAL_CLI: a private copy of the build (as in the interop helpers), e.g. to compare two builds' figures.
+export const CLI = process.env.SHOAL_CLI ?? join(ROOT, 'dist', 'main', 'cli', 'shoal.js')
 export const CHROMIUM = process.env.SHOAL_CHROMIUM ?? '/usr/lib/chromium/chromium'
 
 export interface Served {
