@@ -44,7 +44,11 @@ declare module 'torrent-piece' {
     /** Shoal patch: a flushed buffer that nothing refers to any more, for the next piece of its length. */
     static recycle(buf: Uint8Array): void
     static BLOCK_LENGTH: number
+    /** Bytes not received yet. */
+    missing: number
     reserve(): number
+    /** The block received at `i`, undefined before it arrives. */
+    get(i: number): Uint8Array | undefined | null
     set(i: number, data: Uint8Array, source: unknown): boolean
     flush(): Uint8Array | null
   }

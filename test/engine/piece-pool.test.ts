@@ -39,3 +39,26 @@ test('the pool keeps at most 8 MiB of buffers', () => {
   const reused = again.filter((b) => made.includes(b)).length
   assert.equal(reused, (8 * 1024 * 1024) / length)
 })
+
+test('a buffer the full pool does not take is freed at once, not left for a full collection', () => {
+  const length = 256 * 1024
+  const made = Array.from({ length: 33 }, () => filled(length).buf)
+  for (const b of made) Piece.recycle(b)
+  const kept = made.slice(0, 32)
+  const dropped = made[32]!
+  assert.equal(dropped.buffer.byteLength, 0, 'its memory is handed back (the buffer is detached)')
+  assert.ok(kept.every((b) => b.buffer.byteLength === length), 'the pooled ones are untouched')
+  // the pooled ones are reused, so no later piece sees a detached buffer
+  const again = Array.from({ length: 33 }, () => filled(length))
+  assert.ok(again.every(({ buf, data }) => Buffer.from(buf).equals(data)))
+})
+
+test('a received block can be read back from its piece before the piece is done', () => {
+  const data = randomBytes(3 * BLOCK + 7)
+  const p = new Piece(data.length)
+  const last = 3
+  assert.equal(p.get(last), undefined, 'nothing before it arrives')
+  p.set(last, data.subarray(last * BLOCK), 'peer')
+  assert.ok(Buffer.from(p.get(last)!).equals(data.subarray(last * BLOCK)))
+  assert.equal(p.missing, data.length - 7)
+})
