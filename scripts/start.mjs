@@ -34,9 +34,12 @@ if (electron.path && display.ok) {
   const why = !electron.path ? electron.reason : display.reason
   console.log(`Starting Shoal in your browser instead of its window: ${why}.`)
   const cli = join('dist', 'main', 'cli', 'shoal.js')
-  // Run it as the `shoal` command runs: with the Node flags on its #! line.
-  const flags = (/^#!\/usr\/bin\/env -S node(.*)$/.exec(readFileSync(cli, 'utf8').split('\n', 1)[0]) ?? ['', ''])[1].trim().split(/\s+/).filter(Boolean)
-  const server = spawn(process.execPath, [...flags, cli, 'serve', ...process.argv.slice(2)], { stdio: ['inherit', 'pipe', 'inherit'] })
+  // Run it as the `shoal` command runs: with the environment and Node flags of its
+  // `#!/usr/bin/env -S [NAME=value...] node [flags...]` line.
+  const words = (/^#!\/usr\/bin\/env -S (.*)$/.exec(readFileSync(cli, 'utf8').split('\n', 1)[0])?.[1] ?? 'node').trim().split(/\s+/)
+  const node = words.indexOf('node')
+  const env = Object.fromEntries(words.slice(0, node).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]))
+  const server = spawn(process.execPath, [...words.slice(node + 1), cli, 'serve', ...process.argv.slice(2)], { stdio: ['inherit', 'pipe', 'inherit'], env: { ...process.env, ...env } })
   relay(server)
   let opened = false
   createInterface({ input: server.stdout }).on('line', (line) => {

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --openssl-legacy-provider --max-semi-space-size=1
+#!/usr/bin/env -S MALLOC_ARENA_MAX=1 node --openssl-legacy-provider --max-semi-space-size=1
 // `shoal <command>`: the engine without Electron. Each command lives in commands/<name>.ts and
 // exports `run(argv): Promise<number>` (the exit code).
 //

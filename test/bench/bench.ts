@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util'
 import { mkdirSync, rmSync, statSync, writeFileSync, readFileSync, openSync, fsyncSync, closeSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { tempDir, randomFile, sha256File } from '../helpers/fixtures.ts'
-import { Procs, startTracker, shoalArgs, firstLine, freePort, hasBinary } from '../interop/helpers/procs.ts'
+import { Procs, startTracker, shoalCommand, firstLine, freePort, hasBinary } from '../interop/helpers/procs.ts'
 import { Sampler, timed } from './measure.ts'
 import { startServe, WsApi } from '../e2e/harness.ts'
 import { CLIENTS, shoal, pairCipher } from './clients.ts'
@@ -143,10 +143,10 @@ async function timeToShare (ctx: Ctx, pieceLength: number): Promise<ShareResult[
   // mktorrent takes 2^15 .. 2^28: all three hash with the same piece length.
   pieceLength = Math.max(pieceLength, 32768)
   const wtTorrent = outT + '.wt'
-  const wt = timed(process.execPath, shoalArgs('create', ctx.src, '-o', wtTorrent, '--piece-length', String(pieceLength)))
+  const wt = timed(...shoalCommand('create', ctx.src, '-o', wtTorrent, '--piece-length', String(pieceLength)))
   if (!wt.ok) throw new Error(`shoal create --piece-length failed:\n${wt.out}`)
   for (let round = 0; round < runs; round++) {
-    const sh = timed(process.execPath, shoalArgs('create', ctx.src, '-o', outT + '.shoal', '--piece-length', String(pieceLength)))
+    const sh = timed(...shoalCommand('create', ctx.src, '-o', outT + '.shoal', '--piece-length', String(pieceLength)))
     if (!sh.ok) console.log(`shoal create failed:\n${sh.out.slice(-500)}`)
     if (sh.ok) add('shoal create', { seconds: sh.wallS, peakRssMiB: sh.peakRssMiB, cpuS: sh.cpuS })
     // As users share in the app: a running engine (`shoal serve`) asked over its WebSocket API, so
@@ -211,7 +211,7 @@ async function main (): Promise<void> {
     const torrent = join(dir.path, 'payload.torrent')
     const torrentTr = join(dir.path, 'payload-tracker.torrent')
     const mk = (out: string, announce?: string): string => {
-      const r = timed(process.execPath, shoalArgs('create', src, '-o', out, ...(announce ? ['--announce', announce] : [])))
+      const r = timed(...shoalCommand('create', src, '-o', out, ...(announce ? ['--announce', announce] : [])))
       const m = /[0-9a-f]{40}/.exec(r.out)
       if (!r.ok || !m) throw new Error(`shoal create failed:\n${r.out}`)
       return m[0]

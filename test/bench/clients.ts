@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { mkdtempSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { waitFor } from '../helpers/fixtures.ts'
-import { freePort, firstLine, hasBinary, shoalArgs, shoalBin, tcpOpen } from '../interop/helpers/procs.ts'
+import { freePort, firstLine, hasBinary, shoalCommand, shoalBin, tcpOpen } from '../interop/helpers/procs.ts'
 import type { Procs, Proc } from '../interop/helpers/procs.ts'
 import { Qbit } from '../interop/helpers/qbittorrent.ts'
 import type { Cipher, QbitEncryption } from '../interop/helpers/qbittorrent.ts'
@@ -96,16 +96,16 @@ export const shoal: Client = {
   available: () => { try { shoalBin(); return true } catch { return false } },
   async seed (ctx, tracker) {
     const port = await freePort()
-    const args = shoalArgs('seed', ctx.src, '--no-dht', '--no-lsd', '--port', String(port), '--data', mkdtempSync(join(ctx.dir, 'shoal-seed-')))
+    const [cmd, args] = shoalCommand('seed', ctx.src, '--no-dht', '--no-lsd', '--port', String(port), '--data', mkdtempSync(join(ctx.dir, 'shoal-seed-')))
     if (tracker) args.push('--announce', ctx.announce)
-    const p = ctx.procs.start('shoal seed', process.execPath, args)
+    const p = ctx.procs.start('shoal seed', cmd, args)
     const magnet = await firstLine(p, 120000)
     if (!magnet.toLowerCase().includes(ctx.infoHash)) throw new Error(`shoal seed printed '${magnet}', not a magnet for ${ctx.infoHash}`)
     return { pid: p.child.pid!, port, stop: stopper(p) }
   },
   async get (ctx, seeder, out) {
     const port = await freePort()
-    const p = ctx.procs.start('shoal get', process.execPath, shoalArgs('get', ctx.torrent, '--out', out, '--no-dht', '--no-lsd',
+    const p = ctx.procs.start('shoal get', ...shoalCommand('get', ctx.torrent, '--out', out, '--no-dht', '--no-lsd',
       '--port', String(port), '--data', mkdtempSync(join(ctx.dir, 'shoal-get-')), '--json', '--peer', `127.0.0.1:${seeder.port}`))
     return { pid: p.child.pid!, done: doneLine(p, (l) => l.startsWith('{"type":"done"')), stop: stopper(p) }
   }

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { join, resolve } from 'node:path'
 import { chromium, type Browser } from 'playwright-core'
-import { cliNodeFlags } from '../helpers/cli.ts'
+import { cliCommand } from '../helpers/cli.ts'
 
 const ROOT = resolve(import.meta.dirname, '..', '..')
 // SHOAL_CLI: a private copy of the build (as in the interop helpers), e.g. to compare two builds' figures.
@@ -24,8 +24,8 @@ export interface Served {
 /** Starts `shoal serve` on loopback with no DHT, LSD, UPnP or STUN: test traffic stays on this machine. */
 export async function startServe (dataDir: string, extra: string[] = []): Promise<Served> {
   const downloads = join(dataDir, 'downloads')
-  const child = spawn(process.execPath, [...cliNodeFlags(CLI), CLI, 'serve', '--port', '0', '--data', dataDir, '--download', downloads,
-    '--torrent-port', '0', '--no-dht', '--no-lsd', '--no-upnp', '--no-nat', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(...cliCommand(['serve', '--port', '0', '--data', dataDir, '--download', downloads,
+    '--torrent-port', '0', '--no-dht', '--no-lsd', '--no-upnp', '--no-nat', ...extra], CLI), { stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr!.on('data', (d: Buffer) => { stderr += d.toString() })
   const firstLine = await new Promise<string>((resolveLine, reject) => {

@@ -6,11 +6,24 @@ import { createInterface } from 'node:readline'
 
 export const CLI = resolve(import.meta.dirname, '../../dist/main/cli/shoal.js')
 
-/** The Node flags on the CLI's `#!` line: a process started as `node <flags> shoal.js` runs as the `shoal` command does. */
-export function cliNodeFlags (cli = CLI): string[] {
+/** The CLI's `#!/usr/bin/env -S [NAME=value...] node [flags...]` line: what the `shoal` command starts with. */
+export function cliLaunch (cli = CLI): { env: Record<string, string>; flags: string[] } {
   const first = readFileSync(cli, 'utf8').split('\n', 1)[0]!
-  const m = /^#!\/usr\/bin\/env -S node(.*)$/.exec(first)
-  return m ? m[1]!.trim().split(/\s+/).filter(Boolean) : []
+  const words = (/^#!\/usr\/bin\/env -S (.*)$/.exec(first)?.[1] ?? '').trim().split(/\s+/)
+  const node = words.indexOf('node')
+  if (node === -1) return { env: {}, flags: [] }
+  const env = Object.fromEntries(words.slice(0, node).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]))
+  return { env, flags: words.slice(node + 1) }
+}
+
+export function cliNodeFlags (cli = CLI): string[] {
+  return cliLaunch(cli).flags
+}
+
+/** A command and arguments for spawn that run `shoal <args>` as its `#!` line does, with this Node. */
+export function cliCommand (args: string[], cli = CLI): [string, string[]] {
+  const { env, flags } = cliLaunch(cli)
+  return ['/usr/bin/env', [...Object.entries(env).map(([k, v]) => `${k}=${v}`), process.execPath, ...flags, cli, ...args]]
 }
 
 export function assertBuilt (): void {
@@ -21,7 +34,7 @@ export interface Running { child: ChildProcess; lines: string[]; stderr: () => s
 
 export function runCli (args: string[], opts: { onLine?: (line: string) => void; env?: NodeJS.ProcessEnv } = {}): Running {
   assertBuilt()
-  const child = spawn(process.execPath, [...cliNodeFlags(), CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(opts.env ?? {}) } })
+  const child = spawn(...cliCommand(args), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(opts.env ?? {}) } })
   const lines: string[] = []
   let err = ''
   createInterface({ input: child.stdout! }).on('line', (l) => { lines.push(l); opts.onLine?.(l) })

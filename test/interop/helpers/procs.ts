@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import { fileURLToPath } from 'node:url'
 import { createInterface } from 'node:readline'
 import { randomFile, sha256File } from '../../helpers/fixtures.ts'
-import { cliNodeFlags } from '../../helpers/cli.ts'
+import { cliCommand } from '../../helpers/cli.ts'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 
@@ -101,9 +101,9 @@ export function runSync (cmd: string, args: string[], timeoutMs = 60000): { stat
 
 /** Starts `shoal seed` on loopback only; resolves with the process and its magnet URI. */
 export async function shoalSeed (procs: Procs, path: string, o: { port: number; data: string; announce?: string; infoHash?: string }): Promise<{ proc: Proc; magnet: string }> {
-  const args = shoalArgs('seed', path, '--no-dht', '--no-lsd', '--port', String(o.port), '--data', o.data)
+  const [cmd, args] = shoalCommand('seed', path, '--no-dht', '--no-lsd', '--port', String(o.port), '--data', o.data)
   if (o.announce) args.push('--announce', o.announce)
-  const proc = procs.start('shoal seed', process.execPath, args)
+  const proc = procs.start('shoal seed', cmd, args)
   const magnet = await firstLine(proc, 60000)
   if (!magnet.startsWith('magnet:?')) throw new Error(`shoal seed printed '${magnet}' instead of a magnet URI`)
   assert.ok(!o.infoHash || magnet.includes(o.infoHash), `shoal seed's magnet ${magnet} is not for ${o.infoHash}`)
@@ -117,17 +117,16 @@ export function shoalPayload (dir: string, size: number, announce?: string): { s
   return { src, torrent, infoHash: shoalCreate(src, torrent, announce) }
 }
 
-/** Arguments for process.execPath that run the CLI as the `shoal` command does (its `#!` flags first). */
-export function shoalArgs (...args: string[]): string[] {
-  const bin = shoalBin()
-  return [...cliNodeFlags(bin), bin, ...args]
+/** A command and arguments for spawn that run the CLI as the `shoal` command does (its `#!` line). */
+export function shoalCommand (...args: string[]): [string, string[]] {
+  return cliCommand(args, shoalBin())
 }
 
 /** Runs `shoal get` to completion on loopback only; resolves with its exit code. */
 export async function shoalGet (procs: Procs, source: string, o: { out: string; data: string; port: number; peers?: string[]; timeoutS: number }): Promise<{ code: number | null; proc: Proc }> {
-  const args = shoalArgs('get', source, '--out', o.out, '--no-dht', '--no-lsd', '--port', String(o.port), '--data', o.data, '--json', '--timeout', String(o.timeoutS))
+  const [cmd, args] = shoalCommand('get', source, '--out', o.out, '--no-dht', '--no-lsd', '--port', String(o.port), '--data', o.data, '--json', '--timeout', String(o.timeoutS))
   for (const p of o.peers ?? []) args.push('--peer', p)
-  const proc = procs.start('shoal get', process.execPath, args)
+  const proc = procs.start('shoal get', cmd, args)
   const kill = setTimeout(() => { try { process.kill(proc.child.pid!, 'SIGKILL') } catch { /* gone */ } }, (o.timeoutS + 30) * 1000)
   const code = await proc.exited
   clearTimeout(kill)
@@ -147,9 +146,9 @@ export async function assertShoalGetsFrom (procs: Procs, torrent: string, dir: s
 
 /** `shoal create` with the given tracker; returns the info hash it printed. */
 export function shoalCreate (path: string, out: string, announce?: string): string {
-  const args = shoalArgs('create', path, '-o', out)
+  const [cmd, args] = shoalCommand('create', path, '-o', out)
   if (announce) args.push('--announce', announce)
-  const r = runSync(process.execPath, args)
+  const r = runSync(cmd, args)
   if (r.status !== 0) throw new Error(`shoal create failed (${r.status}):\n${r.out}`)
   const m = /[0-9a-f]{40}/.exec(r.out)
   if (!m) throw new Error(`shoal create printed no info hash:\n${r.out}`)
