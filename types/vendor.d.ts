@@ -222,6 +222,8 @@ declare module 'bittorrent-protocol' {
     peerPieces: { get(index: number): boolean }
     /** Shoal's patch: webtorrent's direct reads pass socket data here, set while `data` is a view into a reused buffer. */
     _shoalVolatile: boolean
+    /** The MSE encryptor once a handshake is encrypted (tests stand in their own cipher). */
+    _encryptor: { decrypt(data: Uint8Array): Uint8Array; encrypt(data: Uint8Array): Uint8Array } | null
     _write(data: Uint8Array, cb: (err: Error | null) => void): void
   }
 }

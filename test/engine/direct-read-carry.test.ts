@@ -126,3 +126,54 @@ test('a large message in small reads is copied about once, not once per read', a
     wire.destroy()
   }
 })
+
+// Over RC4 the wire parses a new buffer per read (the cipher's output) and, once the handshake is
+// in, frees it as soon as it has parsed it: what it keeps or hands on must be copies there too.
+// The stand-in cipher (XOR) makes a new buffer per call, as Node's RC4 does.
+test('decrypted reads are freed once parsed, and blocks, bitfield and a large message survive it', async () => {
+  const wire = new Wire('tcpOutgoing')
+  try {
+    const extensionHandshakes: Array<Record<string, unknown>> = []
+    wire.on('extended', (ext: string | number, dict: Record<string, unknown>) => { if (ext === 'handshake') extensionHandshakes.push(dict) })
+    wire.handshake(INFO_HASH, randomBytes(20).toString('hex'), { dht: false })
+    const outputs: Uint8Array[] = []
+    const xor = (d: Uint8Array): Uint8Array => { const o = Buffer.allocUnsafeSlow(d.length); for (let i = 0; i < d.length; i++) o[i] = d[i]! ^ 0x5a; outputs.push(o); return o }
+    wire._encryptor = { decrypt: xor, encrypt: (d) => d }
+    wire.write(xor(Buffer.concat([handshake(INFO_HASH), message(1)])))
+    await turn()
+    outputs.length = 0
+
+    const pieces = 131_072
+    const bits = randomBytes(pieces / 8)
+    const padding = randomBytes(100 * 1024).toString('base64')
+    const blocks = Array.from({ length: 32 }, () => randomBytes(BLOCK))
+    const got: Array<Buffer | null> = blocks.map(() => null)
+    const stream = Buffer.concat([
+      message(5, bits),
+      ...blocks.slice(0, 16).map((b, i) => piece(i, 0, b)),
+      extended(0, bencode.encode({ m: { ut_metadata: 3 }, pad: padding })),
+      ...blocks.slice(16).map((b, i) => piece(16 + i, 0, b))
+    ])
+    for (let i = 0; i < blocks.length; i++) wire.request(i, 0, BLOCK, (err, block) => { assert.equal(err, null); got[i] = Buffer.from(block!) })
+    await turn()
+
+    const next = sizes(3)
+    for (let at = 0; at < stream.length;) {
+      const n = Math.min(next(), stream.length - at)
+      wire._shoalVolatile = true
+      wire._write(xor(stream.subarray(at, at + n)), () => {})
+      wire._shoalVolatile = false
+      at += n
+    }
+    const decrypted = outputs.filter((_, i) => i % 2 === 1) // each read: the test's encryption, then the wire's decryption
+    assert.ok(decrypted.length > 10)
+    assert.ok(decrypted.every((b) => b.buffer.byteLength === 0), 'every decrypted read is freed once parsed')
+    const digest = (b: Buffer | null) => b ? createHash('sha1').update(b).digest('hex') : 'missing'
+    assert.deepEqual(got.map(digest), blocks.map(digest), 'every block arrives byte-exact')
+    for (let i = 0; i < pieces; i += 997) assert.equal(wire.peerPieces.get(i), ((bits[i >> 3]! >> (7 - (i & 7))) & 1) === 1, `bitfield bit ${i}`)
+    assert.equal(extensionHandshakes.length, 1)
+    assert.equal(Buffer.from(extensionHandshakes[0]!.pad as Uint8Array).toString(), padding, 'the large message is intact')
+  } finally {
+    wire.destroy()
+  }
+})
