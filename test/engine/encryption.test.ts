@@ -10,7 +10,7 @@ import { createCipheriv } from 'node:crypto'
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import WebTorrent, { type WtTorrent } from 'webtorrent'
-import { randomFile, sha256File, waitFor } from '../helpers/fixtures.ts'
+import { randomFile, sha256File, waitFor, watchDetaches } from '../helpers/fixtures.ts'
 import { withEngines, type EngineSet } from '../helpers/engines.ts'
 import { countingProxy } from '../helpers/count-proxy.ts'
 import { buildShare } from '../../main/engine/share-builder.ts'
@@ -101,14 +101,8 @@ test(`${FREES_CIPHERTEXT} (${opensslRC4 ? 'OpenSSL' : 'JS'} RC4)`, async () => {
   // collection, which V8 starts only after ~64 MiB of such memory: an RC4 seeder peaked 115-134 MiB
   // instead of 98 (README, Performance). Detached buffers are counted where they are freed.
   const BLOCK = 16384
-  // ES2024's ArrayBuffer.prototype.transfer, beyond the project's ES2023 lib
-  const proto = ArrayBuffer.prototype as ArrayBuffer & { transfer: (this: ArrayBuffer, length?: number) => ArrayBuffer }
-  const transfer = proto.transfer
   let freedBlocks = 0
-  proto.transfer = function (this: ArrayBuffer, length?: number) {
-    if (length === 0 && this.byteLength === BLOCK) freedBlocks++
-    return transfer.call(this, length)
-  }
+  const stopWatching = watchDetaches((buffer) => { if (buffer.byteLength === BLOCK) freedBlocks++ })
   try {
     await withEngines(async (ctx) => {
       const size = 8 * MiB
@@ -125,7 +119,7 @@ test(`${FREES_CIPHERTEXT} (${opensslRC4 ? 'OpenSSL' : 'JS'} RC4)`, async () => {
       assert.ok(freedBlocks >= size / BLOCK, `ciphertext blocks freed once written: ${freedBlocks} of ${size / BLOCK} blocks sent`)
     })
   } finally {
-    proto.transfer = transfer
+    stopWatching()
   }
 })
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
-import { tempDir, randomFile, sha256File, waitFor } from '../helpers/fixtures.ts'
+import { tempDir, randomFile, sha256File, waitFor, watchDetaches } from '../helpers/fixtures.ts'
 import { RawPeer, extended, message } from '../helpers/raw-peer.ts'
 import { startServe, WsApi } from '../e2e/harness.ts'
 import { withEngines } from '../helpers/engines.ts'
@@ -128,14 +128,9 @@ test('a seeder frees each run it read once its socket has written every block of
   // for under 10 MiB in flight (README, Performance). The downloader is a `shoal get` process, so
   // every buffer detached in this process is the seeder's.
   const size = 16 * 1024 * KiB
-  const proto = ArrayBuffer.prototype as ArrayBuffer & { transfer: (this: ArrayBuffer, length?: number) => ArrayBuffer }
-  const transfer = proto.transfer
   let counting = false
   let freedBytes = 0
-  proto.transfer = function (this: ArrayBuffer, length?: number) {
-    if (counting && length === 0) freedBytes += this.byteLength
-    return transfer.call(this, length)
-  }
+  const stopWatching = watchDetaches((buffer) => { if (counting) freedBytes += buffer.byteLength })
   try {
     await withEngines(async (ctx) => {
       const src = randomFile(join(ctx.dir, 'src', 'runs.bin'), size)
@@ -158,6 +153,6 @@ test('a seeder frees each run it read once its socket has written every block of
       assert.ok(freedBytes >= size * 0.75, `runs freed once written: ${(freedBytes / KiB / 1024).toFixed(1)} of ${size / KiB / 1024} MiB sent`)
     })
   } finally {
-    proto.transfer = transfer
+    stopWatching()
   }
 })

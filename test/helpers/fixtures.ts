@@ -43,3 +43,19 @@ export async function waitFor<T> (what: string, check: () => T | Promise<T>, tim
     await new Promise((r) => setTimeout(r, everyMs))
   }
 }
+
+/**
+ * Calls `onFreed` with each ArrayBuffer this process frees by detaching it (`transfer(0)`, how
+ * the engine's patches free memory before the collector would) until the returned function is
+ * called.
+ */
+export function watchDetaches (onFreed: (buffer: ArrayBuffer) => void): () => void {
+  // ES2024's ArrayBuffer.prototype.transfer, beyond the project's ES2023 lib
+  const proto = ArrayBuffer.prototype as ArrayBuffer & { transfer: (this: ArrayBuffer, length?: number) => ArrayBuffer }
+  const transfer = proto.transfer
+  proto.transfer = function (this: ArrayBuffer, length?: number) {
+    if (length === 0) onFreed(this)
+    return transfer.call(this, length)
+  }
+  return () => { proto.transfer = transfer }
+}
