@@ -213,6 +213,8 @@ declare module 'bittorrent-protocol' {
   import type { EventEmitter } from 'node:events'
   /** The peer wire; constructed directly only by main/engine/mse-dh.ts (to reach the MSE prototype) and tests. */
   export default class Wire extends EventEmitter {
+    /** Whether Node's crypto has RC4 (OpenSSL's legacy provider); otherwise the wire uses its own JS RC4. */
+    static nativeRC4: boolean
     constructor(type?: string, peEnabled?: number)
     handshake(infoHash: string, peerId: string, extensions?: { dht?: boolean; fast?: boolean }): void
     request(index: number, offset: number, length: number, cb: (err: Error | null, block?: Uint8Array) => void): void

@@ -6,10 +6,10 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { createCipheriv } from 'node:crypto'
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import WebTorrent, { type WtTorrent } from 'webtorrent'
+import Wire from 'bittorrent-protocol'
 import { randomFile, sha256File, waitFor, watchDetaches } from '../helpers/fixtures.ts'
 import { withEngines, type EngineSet } from '../helpers/engines.ts'
 import { countingProxy } from '../helpers/count-proxy.ts'
@@ -93,7 +93,7 @@ test("encryption 'prefer': a plaintext-only peer serves, and so does a peer that
 
 // bittorrent-protocol uses OpenSSL's RC4 where Node has it (the CLI and app start Node with
 // --openssl-legacy-provider) and its own JS RC4 otherwise: both kinds of ciphertext must be freed.
-const opensslRC4 = (() => { try { createCipheriv('rc4', Buffer.alloc(16), null); return true } catch { return false } })()
+const opensslRC4 = Wire.nativeRC4
 const FREES_CIPHERTEXT = 'an RC4 upload frees each block\'s ciphertext as soon as its socket has written it, and the download is intact'
 
 test(`${FREES_CIPHERTEXT} (${opensslRC4 ? 'OpenSSL' : 'JS'} RC4)`, async () => {
