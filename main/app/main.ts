@@ -72,12 +72,12 @@ async function open (source: AddSource): Promise<void> {
 
 async function openEngine (store: ReturnType<typeof openAppStore>): Promise<Engine> {
   try {
-    return await Engine.open({ store })
+    return await Engine.open({ store, keepHashWorkers: true })
   } catch (err) {
     // The saved port is taken (another client?): run on a free one this session and say so.
     if (!(err instanceof EngineError) || err.code !== 'BAD_ARGUMENT') throw err
     dialog.showErrorBox('Port in use', `${err.message}\nShoal is using a free port for now.`)
-    return await Engine.open({ store, overrides: { port: 0 } })
+    return await Engine.open({ store, overrides: { port: 0 }, keepHashWorkers: true })
   }
 }
 

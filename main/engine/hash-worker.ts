@@ -20,6 +20,20 @@ async function hashJob (job: HashJob): Promise<HashWorkerMessage> {
   }
 }
 
+// A worker kept between jobs (HashPool) gives its read buffer back once idle: a piece can be 16 MiB.
+const IDLE_MS = 2000
+let idleTimer: NodeJS.Timeout | null = null
+function releaseScratch (): void {
+  // transfer() is ES2024, past the project's lib; Node has it. Detaching frees the memory now.
+  try { (scratch?.buffer as (ArrayBuffer & { transfer: (n: number) => ArrayBuffer }) | undefined)?.transfer(0) } catch { /* not detachable: the collector frees it */ }
+  scratch = null
+}
+
 port.on('message', (job: HashJob) => {
-  void hashJob(job).then((m) => port.postMessage(m))
+  if (idleTimer) clearTimeout(idleTimer)
+  void hashJob(job).then((m) => {
+    port.postMessage(m)
+    idleTimer = setTimeout(releaseScratch, IDLE_MS)
+    idleTimer.unref()
+  })
 })

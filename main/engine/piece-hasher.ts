@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os'
 import { open, type FileHandle } from 'node:fs/promises'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { hashRun, syncPieceFiles, type RunResult } from './piece-run.ts'
-import { HashHelper } from './hash-helpers.ts'
+import { HashPool } from './hash-helpers.ts'
 
 export interface HashFile { path: string; offset: number; length: number }
 export interface HashJob {
@@ -28,6 +28,8 @@ export interface HashOptions {
    * starts at once while the one worker starts up (~80 ms here), and one worker fewer starts.
    */
   callingThreadHelps?: boolean
+  /** Where the job's worker threads come from; by default they are started for the job and ended with it. */
+  pool?: HashPool
 }
 
 /**
@@ -75,7 +77,7 @@ function batchesOf (indices: number[], pieceLength: number): Batch[] {
   return out
 }
 
-function threads (): number {
+export function hashThreads (): number {
   return Math.max(1, Math.min(availableParallelism(), 8))
 }
 
@@ -113,10 +115,9 @@ async function hashBatches (job: Omit<HashJob, 'first' | 'count' | 'expected'>, 
     for (let b = take(); b; b = take()) onResult(b, await runInline(jobOf(b), onBytes))
     return
   }
-  // Started per job and ended with it: kept idle between jobs, two workers held 30 MiB more RSS in a
-  // seeder that had hashed its share at start (and a warm start saved only ~50 ms per share).
-  const callerLane = options.callingThreadHelps === true && threads() > 1
-  const helpers = Array.from({ length: Math.min(threads() - (callerLane ? 1 : 0), batches.length) }, () => new HashHelper())
+  const callerLane = options.callingThreadHelps === true && hashThreads() > 1
+  const pool = options.pool ?? new HashPool(0)
+  const helpers = pool.take(Math.min(hashThreads() - (callerLane ? 1 : 0), batches.length))
   const lanes = helpers.map(async (h) => {
     for (let b = take(); b; b = take()) {
       onResult(b, await h.run(jobOf(b)))
@@ -125,7 +126,7 @@ async function hashBatches (job: Omit<HashJob, 'first' | 'count' | 'expected'>, 
   })
   if (callerLane) lanes.push(callingThreadLane(job.files, job.pieceLength, take, jobOf, onBytes, onResult))
   const settled = await Promise.allSettled(lanes.map((l) => l.catch((err: unknown) => { failed = true; throw err })))
-  for (const h of helpers) h.end()
+  pool.give(helpers)
   const failure = settled.find((s) => s.status === 'rejected')
   if (failure) throw (failure as PromiseRejectedResult).reason
 }
@@ -143,7 +144,8 @@ export async function hashPieces (files: HashFile[], pieceLength: number, onProg
 }
 
 /** Checks chosen pieces against their expected hashes; returns the indices that match. */
-export async function verifyPieces (files: HashFile[], pieceLength: number, hashes: Uint8Array, indices: number[], onProgress?: (p: HashProgress) => void): Promise<number[]> {
+export async function verifyPieces (files: HashFile[], pieceLength: number, hashes: Uint8Array, indices: number[], onProgress?: (p: HashProgress) => void,
+  options?: HashOptions): Promise<number[]> {
   const totalLength = files.reduce((s, f) => s + f.length, 0)
   const sorted = [...new Set(indices)].sort((a, b) => a - b)
   const totalBytes = sorted.reduce((s, i) => s + pieceBytes(i, pieceLength, totalLength), 0)
@@ -153,6 +155,6 @@ export async function verifyPieces (files: HashFile[], pieceLength: number, hash
     // a copy, not a view: a view would send the whole hashes buffer to the worker with each batch
     (b) => hashes.slice(b.first * 20, (b.first + b.count) * 20),
     (n) => { hashed += n; onProgress?.({ hashedBytes: hashed, totalBytes }) },
-    (b, r) => r.ok.forEach((v, k) => { if (v) good.push(b.first + k) }))
+    (b, r) => r.ok.forEach((v, k) => { if (v) good.push(b.first + k) }), options)
   return good.sort((a, b) => a - b)
 }

@@ -65,7 +65,7 @@ export async function run (argv: string[]): Promise<number> {
   if (values['no-dht']) overrides.dht = false
   if (values['no-lsd']) overrides.lsd = false
   if (values['no-upnp']) overrides.upnp = false
-  const engine = await Engine.open({ store, overrides })
+  const engine = await Engine.open({ store, overrides, keepHashWorkers: true })
 
   let nat: NatService | null = null
   if (!values['no-nat']) {
