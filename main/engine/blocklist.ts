@@ -3,7 +3,6 @@
 // gzipped. Unlike load-ip-set, a line that is none of these is an error with its line number, not
 // silently skipped: a blocklist that does not block what the user thinks is worse than none.
 import { readFile } from 'node:fs/promises'
-import { gunzipSync } from 'node:zlib'
 import { isIPv4, isIPv6 } from 'node:net'
 import { EngineError, fromFsError } from './errors.ts'
 
@@ -163,6 +162,8 @@ export async function loadBlocklist (path: string): Promise<IpBlocklist> {
   let bytes: Buffer
   try { bytes = await readFile(path) } catch (err) { throw fromFsError(err, path, 'reading the blocklist') }
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    // zlib loaded only here: most processes never read a gzipped blocklist (and it is memory in each).
+    const { gunzipSync } = await import('node:zlib')
     try {
       bytes = gunzipSync(bytes, { maxOutputLength: MAX_TEXT_BYTES })
     } catch (err) {

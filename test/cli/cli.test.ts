@@ -6,7 +6,7 @@ import { readFileSync, existsSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import bencode from 'bencode'
-import { tempDir, randomFile, sha256File } from '../helpers/fixtures.ts'
+import { tempDir, randomFile, sha256File, waitFor } from '../helpers/fixtures.ts'
 import { runCli, runCliToEnd } from '../helpers/cli.ts'
 
 function hasBinary (name: string): boolean {
@@ -121,6 +121,32 @@ test('shoal get fails with a one-line reason and a non-zero exit on bad input', 
       assert.notEqual(r.code, 0, args.join(' '))
       assert.match(r.stderr, why)
       assert.equal(r.stderr.trim().split('\n')[0]!.startsWith('shoal: '), true, `one clear line: ${r.stderr}`)
+    }
+  } finally { d.cleanup() }
+})
+
+test('shoal seed and shoal get load no HTTP, TLS or zlib: the WebSocket tracker client, NAT mapper, blocklist reader and file server wait until used', async () => {
+  const d = tempDir()
+  const recorder = join(import.meta.dirname, '../helpers/record-builtins.ts')
+  const record = (name: string): NodeJS.ProcessEnv => ({ NODE_OPTIONS: `--import=${recorder}`, SHOAL_BUILTINS_OUT: join(d.path, `${name}.json`) })
+  const src = randomFile(join(d.path, 'a.bin'), 1024 * 1024)
+  const seed = runCli(['seed', src, '--no-dht', '--no-lsd', '--port', '0', '--data', join(d.path, 'seed-data')], { env: record('seed') })
+  try {
+    const port = (await waitFor('shoal seed to seed', () => /seeding .* on port (\d+)/.exec(seed.stderr())))[1]!
+    const get = runCli(['get', seed.lines[0]!, '--out', join(d.path, 'out'), '--peer', `127.0.0.1:${port}`, '--no-dht', '--no-lsd', '--data', join(d.path, 'get-data'), '--json', '--timeout', '60'],
+      { env: record('get') })
+    assert.equal(await get.exited, 0, get.stderr())
+    assert.equal(await sha256File(join(d.path, 'out', 'a.bin')), await sha256File(src))
+  } finally {
+    seed.kill('SIGTERM')
+    await seed.exited
+  }
+  try {
+    for (const name of ['seed', 'get']) {
+      const loaded = JSON.parse(readFileSync(join(d.path, `${name}.json`), 'utf8')) as string[]
+      assert.ok(loaded.includes('net') && loaded.includes('crypto'), `${name}: the record lists what a peer needs (${loaded.length} modules)`)
+      const unwanted = loaded.filter((m) => ['http', 'https', 'tls', 'zlib', 'http2'].includes(m))
+      assert.deepEqual(unwanted, [], `${name} loaded ${unwanted.join(', ')}`)
     }
   } finally { d.cleanup() }
 })
