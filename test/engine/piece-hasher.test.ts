@@ -184,6 +184,20 @@ test('a kept worker gives its read buffer back once idle (16 MiB pieces)', async
   } finally { d.cleanup() }
 })
 
+test('a kept worker that hashed tiny pieces (1 KiB, from Node\'s shared buffer pool) still hashes right after its idle release', async () => {
+  const d = tempDir()
+  const pool = new HashPool(1)
+  try {
+    const tiny = 1024
+    const files = layout([randomFile(join(d.path, 'a.bin'), 6 * MiB + 5)])
+    const want = reference(files, tiny)
+    assert.ok(Buffer.from(await hashPieces(files, tiny, undefined, { pool })).equals(want), 'first job')
+    await new Promise((r) => setTimeout(r, 2600))
+    assert.ok(Buffer.from(await hashPieces(files, tiny, undefined, { pool })).equals(want), 'after the idle release')
+    assert.ok(Buffer.from(await verifyPieces(files, tiny, want, [0, 7, 6144], undefined, { pool })).length === 3, 'verifying after it')
+  } finally { pool.close(); d.cleanup() }
+})
+
 test('a process with a kept pool waits for its job, then exits by itself: idle workers, used or not, do not hold it open', async () => {
   const d = tempDir()
   try {
