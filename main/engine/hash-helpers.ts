@@ -29,9 +29,6 @@ export class HashHelper {
     this.worker.unref()
   }
 
-  /** The worker's thread id (tests tell kept helpers from new ones by it). */
-  get threadId (): number { return this.worker.threadId }
-
   get usable (): boolean { return !this.broken }
 
   private fail (err: Error): void {
@@ -75,8 +72,8 @@ export class HashPool {
 
   /** `n` helpers for a job: idle kept ones first. */
   take (n: number): HashHelper[] {
-    const out = this.idle.filter((h) => h.usable).slice(0, n)
-    this.idle = this.idle.filter((h) => h.usable && !out.includes(h))
+    this.idle = this.idle.filter((h) => h.usable)
+    const out = this.idle.splice(0, n)
     while (out.length < n) out.push(new HashHelper())
     return out
   }
