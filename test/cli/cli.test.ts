@@ -8,9 +8,14 @@ import { createHash } from 'node:crypto'
 import bencode from 'bencode'
 import { tempDir, randomFile, sha256File, waitFor } from '../helpers/fixtures.ts'
 import { runCli, runCliToEnd } from '../helpers/cli.ts'
+import type { Loaded } from '../helpers/record-loaded.ts'
 
 function hasBinary (name: string): boolean {
   try { execFileSync('sh', ['-c', `command -v ${name}`]); return true } catch { return false }
+}
+/** Env for runCli that makes the process write what it loaded to `out` (helpers/record-loaded.ts). */
+function recordLoaded (out: string): NodeJS.ProcessEnv {
+  return { NODE_OPTIONS: `--import=${join(import.meta.dirname, '../helpers/record-loaded.ts')}`, SHOAL_LOADED_OUT: out }
 }
 function infoHashOf (file: string): string {
   const t = bencode.decode(readFileSync(file)) as { info: unknown }
@@ -31,6 +36,31 @@ test('shoal create writes a .torrent with the same info hash as mktorrent, and n
     assert.equal(r.stdout[0], infoHashOf(join(d.path, 'shoal.torrent')))
     const decoded = bencode.decode(readFileSync(join(d.path, 'shoal.torrent'))) as Record<string, unknown>
     assert.equal(decoded.announce, undefined, 'no tracker written')
+  } finally { d.cleanup() }
+})
+
+// zod takes about 70 ms to load here, a sixth of `shoal create` of 512 MiB: the command loads the
+// contract's schemas only when it has options for them to check.
+test('shoal create without options does not load the contract schemas; with options it checks them', async (t) => {
+  if (!hasBinary('mktorrent')) return t.skip('mktorrent not installed')
+  const d = tempDir()
+  try {
+    // Over 4 MiB, so the command's own thread and its early-started worker share the hashing.
+    randomFile(join(d.path, 'big.bin'), 20 * 1024 * 1024 + 777) // a default piece length mktorrent takes (32 KiB)
+    const plain = runCli(['create', join(d.path, 'big.bin'), '-o', join(d.path, 'plain.torrent')], { env: recordLoaded(join(d.path, 'plain.json')) })
+    assert.equal(await plain.exited, 0, plain.stderr())
+    const torrent = bencode.decode(readFileSync(join(d.path, 'plain.torrent'))) as { info: { 'piece length': number } }
+    const log2 = Math.log2(torrent.info['piece length'])
+    execFileSync('mktorrent', ['-l', String(log2), '-o', join(d.path, 'mk.torrent'), join(d.path, 'big.bin')])
+    assert.equal(infoHashOf(join(d.path, 'plain.torrent')), infoHashOf(join(d.path, 'mk.torrent')))
+    assert.equal(plain.lines[0], infoHashOf(join(d.path, 'plain.torrent')))
+    assert.equal((JSON.parse(readFileSync(join(d.path, 'plain.json'), 'utf8')) as Loaded).zod, false, 'a plain create loads no zod')
+
+    const bad = runCli(['create', join(d.path, 'big.bin'), '-o', join(d.path, 'bad.torrent'), '--piece-length', '1000'], { env: recordLoaded(join(d.path, 'bad.json')) })
+    assert.equal(await bad.exited, 1)
+    assert.match(bad.stderr(), /--piece-length: .*16384/)
+    assert.equal(existsSync(join(d.path, 'bad.torrent')), false, 'nothing written for a refused option')
+    assert.equal((JSON.parse(readFileSync(join(d.path, 'bad.json'), 'utf8')) as Loaded).zod, true, 'options are checked by the contract schema')
   } finally { d.cleanup() }
 })
 
@@ -127,8 +157,7 @@ test('shoal get fails with a one-line reason and a non-zero exit on bad input', 
 
 test('shoal seed and shoal get load no HTTP, TLS or zlib: the WebSocket tracker client, NAT mapper, blocklist reader and file server wait until used', async () => {
   const d = tempDir()
-  const recorder = join(import.meta.dirname, '../helpers/record-builtins.ts')
-  const record = (name: string): NodeJS.ProcessEnv => ({ NODE_OPTIONS: `--import=${recorder}`, SHOAL_BUILTINS_OUT: join(d.path, `${name}.json`) })
+  const record = (name: string): NodeJS.ProcessEnv => recordLoaded(join(d.path, `${name}.json`))
   const src = randomFile(join(d.path, 'a.bin'), 1024 * 1024)
   const seed = runCli(['seed', src, '--no-dht', '--no-lsd', '--port', '0', '--data', join(d.path, 'seed-data')], { env: record('seed') })
   try {
@@ -143,7 +172,7 @@ test('shoal seed and shoal get load no HTTP, TLS or zlib: the WebSocket tracker 
   }
   try {
     for (const name of ['seed', 'get']) {
-      const loaded = JSON.parse(readFileSync(join(d.path, `${name}.json`), 'utf8')) as string[]
+      const loaded = (JSON.parse(readFileSync(join(d.path, `${name}.json`), 'utf8')) as Loaded).builtins
       assert.ok(loaded.includes('net') && loaded.includes('crypto'), `${name}: the record lists what a peer needs (${loaded.length} modules)`)
       const unwanted = loaded.filter((m) => ['http', 'https', 'tls', 'zlib', 'http2'].includes(m))
       assert.deepEqual(unwanted, [], `${name} loaded ${unwanted.join(', ')}`)
