@@ -81,6 +81,16 @@ export function hashThreads (): number {
   return Math.max(1, Math.min(availableParallelism(), 8))
 }
 
+/** Whether the calling thread takes a lane (`callingThreadHelps`, and more than one core to share). */
+function callerTakesLane (options: HashOptions): boolean {
+  return options.callingThreadHelps === true && hashThreads() > 1
+}
+
+/** How many worker threads a big job uses: one per core, less the calling thread's lane if it takes one. */
+export function workerLanes (options: HashOptions = {}): number {
+  return hashThreads() - (callerTakesLane(options) ? 1 : 0)
+}
+
 function pieceBytes (index: number, pieceLength: number, totalLength: number): number {
   return Math.min(pieceLength, totalLength - index * pieceLength)
 }
@@ -115,9 +125,9 @@ async function hashBatches (job: Omit<HashJob, 'first' | 'count' | 'expected'>, 
     for (let b = take(); b; b = take()) onResult(b, await runInline(jobOf(b), onBytes))
     return
   }
-  const callerLane = options.callingThreadHelps === true && hashThreads() > 1
+  const callerLane = callerTakesLane(options)
   const pool = options.pool ?? new HashPool(0)
-  const helpers = pool.take(Math.min(hashThreads() - (callerLane ? 1 : 0), batches.length))
+  const helpers = pool.take(Math.min(workerLanes(options), batches.length))
   const lanes = helpers.map(async (h) => {
     for (let b = take(); b; b = take()) {
       onResult(b, await h.run(jobOf(b)))

@@ -3,7 +3,7 @@ import { parse } from '../args.ts'
 import { EngineError, fromFsError } from '../../engine/errors.ts'
 import { buildShare } from '../../engine/share-builder.ts'
 import { HashPool } from '../../engine/hash-helpers.ts'
-import { hashThreads } from '../../engine/piece-hasher.ts'
+import { workerLanes } from '../../engine/piece-hasher.ts'
 import type { CreateOptions } from '../../contract/contract.ts'
 import { bytes } from '../format.ts'
 
@@ -24,7 +24,8 @@ export async function run (argv: string[]): Promise<number> {
   if (!values.output) throw new EngineError('BAD_ARGUMENT', 'create needs -o out.torrent')
   // Its own thread hashes beside the workers; they start now, while this thread loads and checks
   // the rest (a worker takes 40-110 ms to start here, about a third of hashing 512 MiB).
-  const pool = new HashPool(hashThreads() - 1)
+  const hashing = { callingThreadHelps: true }
+  const pool = new HashPool(workerLanes(hashing))
   pool.warm()
   const tty = process.stderr.isTTY
   let options: CreateOptions
@@ -33,7 +34,7 @@ export async function run (argv: string[]): Promise<number> {
     options = await checkedOptions(values)
     built = await buildShare([positionals[0]!], options, (p) => {
       if (tty) process.stderr.write(`\rhashing ${bytes(p.hashedBytes)} of ${bytes(p.totalBytes)}   `)
-    }, { callingThreadHelps: true, pool })
+    }, { ...hashing, pool })
   } finally {
     pool.close()
   }
