@@ -1,10 +1,11 @@
-// Interop with qBittorrent (qbittorrent-nox 4.5, libtorrent 2.0), both directions, loopback only,
-// SHA-256 verified. Peers are connected directly (shoal get --peer; qBittorrent's addPeers).
+// Interop with qBittorrent (qbittorrent-nox 4.5, libtorrent 2.0), both directions, over TCP and over
+// uTP, loopback only, SHA-256 verified. Peers are connected directly (shoal get --peer; qBittorrent's addPeers).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { tempDir, sha256File, waitFor } from '../helpers/fixtures.ts'
-import { Procs, hasBinary, freePort, shoalSeed, assertShoalGetsFrom, shoalPayload, assertRunning } from './helpers/procs.ts'
+import { createInterface } from 'node:readline'
+import { Procs, hasBinary, freePort, shoalSeed, assertShoalGetsFrom, shoalPayload, assertRunning, shoalCommand } from './helpers/procs.ts'
 import { Qbit } from './helpers/qbittorrent.ts'
 
 const SIZE = 12 * 1024 * 1024
@@ -50,6 +51,69 @@ test('shoal seed seeds, qbittorrent-nox downloads (addPeers)', { timeout: 150000
       return false
     }, 90000, 250).catch((err: Error) => { throw new Error(`${err.message}\n${procs.describe()}`) })
     assert.equal(await sha256File(join(out, 'payload.bin')), await sha256File(src))
+    assertRunning(seed)
+  } finally {
+    await procs.stopAll()
+    dir.cleanup()
+  }
+})
+
+// qBittorrent with TCP off (Session\BTProtocol=UTP) still listens on TCP but closes every
+// connection there at once: Shoal's TCP dial connects, so only "closed before the handshake" can
+// send it to uTP. libtorrent then stalls the uTP FIN exchange and libutp resends its FIN for
+// about 30 s; `shoal get` must not wait for that.
+test('a uTP-only qbittorrent-nox seeds, shoal get downloads over uTP and exits once done', { timeout: 150000 }, async (t) => {
+  if (!hasBinary('qbittorrent-nox')) { t.skip('qbittorrent-nox not installed'); return }
+  const dir = tempDir('shoal-interop-qbit-utp-')
+  const procs = new Procs()
+  try {
+    const { src, torrent, infoHash } = shoalPayload(dir.path, SIZE)
+    const qb = await Qbit.start(procs, join(dir.path, 'qbit'), 'allow', 'utp')
+    await qb.addTorrent(torrent, join(dir.path, 'seed'))
+    await waitFor('qBittorrent to check the file and seed', async () => {
+      const i = await qb.info(infoHash)
+      return i && i.progress === 1 && SEEDING.has(i.state)
+    }, 60000, 250)
+    const out = join(dir.path, 'out')
+    const [cmd, args] = shoalCommand('get', torrent, '--out', out, '--no-dht', '--no-lsd', '--port', String(await freePort()),
+      '--data', join(dir.path, 'data'), '--json', '--timeout', '90', '--peer', `127.0.0.1:${qb.peerPort}`)
+    const get = procs.start('shoal get', cmd, args)
+    let doneAt = 0
+    createInterface({ input: get.child.stdout! }).on('line', (l) => { if (l.includes('"type":"done"')) doneAt = Date.now() })
+    const code = await get.exited
+    const exitedAfterDoneMs = Date.now() - doneAt
+    assert.equal(code, 0, `shoal get failed:\n${get.output().split('\n').slice(-5).join('\n')}\n${procs.describe()}`)
+    assert.equal(await sha256File(join(out, 'payload.bin')), await sha256File(src))
+    assert.ok(doneAt > 0 && exitedAfterDoneMs < 15000, `shoal get exited ${exitedAfterDoneMs} ms after printing done`)
+  } finally {
+    await procs.stopAll()
+    dir.cleanup()
+  }
+})
+
+test('shoal seed seeds, a uTP-only qbittorrent-nox downloads over uTP (addPeers)', { timeout: 150000 }, async (t) => {
+  if (!hasBinary('qbittorrent-nox')) { t.skip('qbittorrent-nox not installed'); return }
+  const dir = tempDir('shoal-interop-qbit-utp-')
+  const procs = new Procs()
+  try {
+    const { src, torrent, infoHash } = shoalPayload(dir.path, SIZE)
+    const shoalPort = await freePort()
+    const { proc: seed } = await shoalSeed(procs, src, { port: shoalPort, data: join(dir.path, 'data'), infoHash })
+    const qb = await Qbit.start(procs, join(dir.path, 'qbit'), 'allow', 'utp')
+    const out = join(dir.path, 'out')
+    await qb.addTorrent(torrent, out)
+    await waitFor('qBittorrent to list the torrent', () => qb.info(infoHash), 30000, 250)
+    const seen = new Set<string>()
+    let lastAdd = 0
+    await waitFor('qBittorrent to download from shoal', async () => {
+      for (const c of await qb.peerConnections(infoHash)) seen.add(c)
+      const i = await qb.info(infoHash)
+      if (i && i.progress === 1 && SEEDING.has(i.state)) return true
+      if (Date.now() - lastAdd > 5000) { lastAdd = Date.now(); await qb.addPeer(infoHash, `127.0.0.1:${shoalPort}`) }
+      return false
+    }, 90000, 250).catch((err: Error) => { throw new Error(`${err.message}\n${procs.describe()}`) })
+    assert.equal(await sha256File(join(out, 'payload.bin')), await sha256File(src))
+    assert.deepEqual([...seen], ['μTP'], 'qBittorrent reached shoal over uTP only')
     assertRunning(seed)
   } finally {
     await procs.stopAll()

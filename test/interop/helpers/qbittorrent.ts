@@ -12,6 +12,10 @@ export interface QbitTorrent { hash: string; progress: number; state: string }
 export type QbitEncryption = 'allow' | 'require' | 'disable'
 const ENCRYPTION_SETTING: Record<QbitEncryption, number> = { allow: 0, require: 1, disable: 2 }
 
+/** Which transports qBittorrent listens on and dials (`Session\BTProtocol`). */
+export type QbitTransport = 'tcp' | 'utp' | 'both'
+const TRANSPORT_SETTING: Record<QbitTransport, string> = { tcp: 'TCP', utp: 'UTP', both: 'Both' }
+
 /** How a connection's payload travels: RC4-encrypted, or in the clear (possibly after an encrypted handshake). */
 export type Cipher = 'rc4' | 'plain'
 
@@ -20,7 +24,7 @@ export class Qbit {
   base = ''
   peerPort = 0
 
-  static async start (procs: Procs, profile: string, encryption: QbitEncryption = 'allow'): Promise<Qbit> {
+  static async start (procs: Procs, profile: string, encryption: QbitEncryption = 'allow', transport: QbitTransport = 'tcp'): Promise<Qbit> {
     const q = new Qbit()
     const webPort = await freePort()
     q.peerPort = await freePort()
@@ -33,7 +37,7 @@ export class Qbit {
       'Session\\DHTEnabled=false', 'Session\\LSDEnabled=false', 'Session\\PeXEnabled=false',
       `Session\\Port=${q.peerPort}`, 'Session\\Interface=lo', 'Session\\InterfaceName=lo', 'Session\\InterfaceAddress=127.0.0.1',
       'Session\\AddTrackersEnabled=false', 'Session\\AnonymousModeEnabled=false', 'Session\\QueueingSystemEnabled=false',
-      `Session\\Encryption=${ENCRYPTION_SETTING[encryption]}`, 'Session\\uTPRateLimited=false', 'Session\\BTProtocol=TCP', '',
+      `Session\\Encryption=${ENCRYPTION_SETTING[encryption]}`, 'Session\\uTPRateLimited=false', `Session\\BTProtocol=${TRANSPORT_SETTING[transport]}`, '',
       '[Preferences]',
       'Connection\\UPnP=false', 'General\\Locale=en',
       'WebUI\\LocalHostAuth=false', `WebUI\\Port=${webPort}`, 'WebUI\\Address=127.0.0.1',
@@ -74,6 +78,13 @@ export class Qbit {
     const r = await fetch(`${this.base}/api/v2/sync/torrentPeers?hash=${hash}&rid=0`)
     const { peers } = await r.json() as { peers?: Record<string, { flags: string }> }
     return Object.values(peers ?? {}).map((p) => p.flags.split(' ').includes('E') ? 'rc4' : 'plain')
+  }
+
+  /** How each peer of torrent `hash` is connected, as qBittorrent names it ("BT" over TCP, "μTP"). */
+  async peerConnections (hash: string): Promise<string[]> {
+    const r = await fetch(`${this.base}/api/v2/sync/torrentPeers?hash=${hash}&rid=0`)
+    const { peers } = await r.json() as { peers?: Record<string, { connection: string }> }
+    return Object.values(peers ?? {}).map((p) => p.connection)
   }
 
   async addPeer (hash: string, peer: string): Promise<void> {
