@@ -52,6 +52,7 @@ test('npm run bench -- --quick prints a table and writes JSON', { timeout: 12000
       }
       for (const k of ['downloaderCpuS', 'seederCpuS']) assert.ok(typeof p[k] === 'number' && p[k] >= 0, `${p.pair}: ${k} = ${p[k]}`)
       assert.ok('ratioToQbit' in p)
+      assert.equal(p.transport, 'tcp', `${p.pair}: quick mode measures no uTP-only client`)
       const [lo, hi] = p.mibPerSRange
       assert.ok(lo > 0 && lo <= p.mibPerS && p.mibPerS <= hi, `${p.pair}: median ${p.mibPerS} outside its rounds ${lo}-${hi}`)
       assert.deepEqual([lo, hi], [Math.min(...p.samples.map((r: { mibPerS: number }) => r.mibPerS)), Math.max(...p.samples.map((r: { mibPerS: number }) => r.mibPerS))])

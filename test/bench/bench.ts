@@ -12,9 +12,9 @@ import { tempDir, randomFile, sha256File } from '../helpers/fixtures.ts'
 import { Procs, startTracker, shoalCommand, firstLine, freePort, hasBinary } from '../interop/helpers/procs.ts'
 import { Sampler, timed } from './measure.ts'
 import { startServe, WsApi } from '../e2e/harness.ts'
-import { CLIENTS, shoal, pairCipher } from './clients.ts'
+import { CLIENTS, shoal, pairCipher, pairTransport } from './clients.ts'
 import type { Cipher } from '../interop/helpers/qbittorrent.ts'
-import type { Client, Ctx } from './clients.ts'
+import type { Client, Ctx, Transport } from './clients.ts'
 import { median, pairTable, shareTable, scaleTable } from './report.ts'
 import { scaleBench, type ScaleFigures } from './scale.ts'
 import { roundOrder } from './round-order.ts'
@@ -250,13 +250,14 @@ async function main (): Promise<void> {
     for (const r of results) {
       console.log(`  ${r.pair}: ${r.runs ? `${r.mibPerS.toFixed(1)} MiB/s, first byte ${r.ttfbS.toFixed(2)} s` : `failed: ${r.errors[0]}`}`)
     }
-    // Each pair against the qBittorrent -> qBittorrent pair with the same payload cipher.
-    const yardstick = (c: Cipher) => results.find((r) => r.seeder === r.downloader && r.seeder.startsWith('qbittorrent') && r.cipher === c && r.runs > 0)
+    // Each pair against the qBittorrent -> qBittorrent pair with the same payload cipher and transport.
+    const yardstick = (c: Cipher, t: Transport = 'tcp') => results.find((r) => r.seeder === r.downloader && r.seeder.startsWith('qbittorrent') &&
+      r.cipher === c && r.transport === t && r.runs > 0)
     for (const r of results) {
-      const y = yardstick(r.cipher)
+      const y = yardstick(r.cipher, r.transport)
       r.ratioToQbit = y && r.runs > 0 ? r.mibPerS / y.mibPerS : null
     }
-    const qq = yardstick('rc4') ?? yardstick('plain')
+    const qq = yardstick('rc4') ?? yardstick('plain') ?? yardstick('rc4', 'utp') ?? yardstick('plain', 'utp')
 
     const share = scaleOnly ? [] : await timeToShare(ctx, pieceLength)
     const mkt = share.find((x) => x.tool.startsWith('mktorrent'))
@@ -316,6 +317,7 @@ function summarise (s: Client, g: Client, list: PairRun[], errors: string[]): Pa
     seeder: s.name,
     downloader: g.name,
     cipher: pairCipher(s, g),
+    transport: pairTransport(s, g),
     cipherSeen: [...new Set(list.flatMap((r) => r.cipherSeen ?? []))],
     runs: list.length,
     errors,

@@ -47,6 +47,15 @@ export interface Client {
   yardstickOnly?: string
   /** The payload cipher it insists on, or the one it picks when the peer that dials it offers both. */
   cipher: { forces?: Cipher; prefers: Cipher }
+  /** 'utp': it listens and dials over uTP only, so every pair with it runs over uTP. */
+  transport?: Transport
+}
+
+export type Transport = 'tcp' | 'utp'
+
+/** The transport of a bench connection: uTP when either side speaks nothing else. */
+export function pairTransport (seeder: Client, downloader: Client): Transport {
+  return seeder.transport === 'utp' || downloader.transport === 'utp' ? 'utp' : 'tcp'
 }
 
 /**
@@ -130,15 +139,17 @@ export const webtorrent: Client = {
   }
 }
 
-function qbitClient (name: string, label: string, encryption: QbitEncryption, yardstickOnly?: string): Client {
+function qbitClient (name: string, label: string, encryption: QbitEncryption, o: { yardstickOnly?: string; transport?: Transport } = {}): Client {
+  const transport = o.transport ?? 'tcp'
   return {
     name,
     label,
-    yardstickOnly,
+    yardstickOnly: o.yardstickOnly,
+    transport,
     cipher: { forces: encryption === 'require' ? 'rc4' : encryption === 'disable' ? 'plain' : undefined, prefers: 'rc4' },
     available: () => hasBinary('qbittorrent-nox'),
     async seed (ctx, tracker) {
-      const qb = await Qbit.start(ctx.procs, join(ctx.dir, `qbit-seed-${Date.now()}`), encryption)
+      const qb = await Qbit.start(ctx.procs, join(ctx.dir, `qbit-seed-${Date.now()}`), encryption, transport)
       await qb.addTorrent(tracker ? ctx.torrentTr : ctx.torrent, ctx.seedDir)
       await waitFor('qBittorrent to check the file and seed', async () => {
         const i = await qb.info(ctx.infoHash)
@@ -147,7 +158,7 @@ function qbitClient (name: string, label: string, encryption: QbitEncryption, ya
       return { pid: qb.proc.child.pid!, port: qb.peerPort, stop: stopper(qb.proc), ciphers: () => qb.peerCiphers(ctx.infoHash) }
     },
     async get (ctx, seeder, out) {
-      const qb = await Qbit.start(ctx.procs, join(ctx.dir, `qbit-get-${Date.now()}`), encryption)
+      const qb = await Qbit.start(ctx.procs, join(ctx.dir, `qbit-get-${Date.now()}`), encryption, transport)
       await qb.addTorrent(ctx.torrent, out)
       let stopped = false
       const done = (async () => {
@@ -180,7 +191,10 @@ function qbitClient (name: string, label: string, encryption: QbitEncryption, ya
 // (Shoal -> Shoal after its encrypted handshake, aria2c, webtorrent).
 export const qbittorrent = qbitClient('qbittorrent', 'qBittorrent', 'require')
 export const qbittorrentPlain = qbitClient('qbittorrent-plain', 'qBittorrent (no encryption)', 'disable',
-  'the plaintext yardstick: qBittorrent with encryption off, measured against itself only')
+  { yardstickOnly: 'the plaintext yardstick: qBittorrent with encryption off, measured against itself only' })
+// TCP off (libtorrent still takes TCP connections and closes them): Shoal reaches it over uTP only,
+// and qBittorrent (uTP) -> itself is the yardstick for those pairs.
+export const qbittorrentUtp = qbitClient('qbittorrent-utp', 'qBittorrent (uTP)', 'require', { transport: 'utp' })
 
 export const aria2: Client = {
   name: 'aria2',
@@ -222,4 +236,4 @@ export const transmission: Client = {
 }
 
 /** Every client the bench knows, Shoal first. */
-export const CLIENTS: Client[] = [shoal, qbittorrent, qbittorrentPlain, aria2, webtorrent, transmission]
+export const CLIENTS: Client[] = [shoal, qbittorrent, qbittorrentPlain, qbittorrentUtp, aria2, webtorrent, transmission]

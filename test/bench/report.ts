@@ -2,6 +2,7 @@
 import type { ProcFigures } from './measure.ts'
 import type { ScaleFigures } from './scale.ts'
 import type { Cipher } from '../interop/helpers/qbittorrent.ts'
+import type { Transport } from './clients.ts'
 
 /** `cipherSeen`: the payload cipher of each connection, as a qBittorrent in the pair reported it mid-transfer. */
 export interface PairRun { totalS: number; ttfbS: number; mibPerS: number; firstToDoneMiBPerS: number; cipherSeen: Cipher[] | null; downloader: ProcFigures; seeder: ProcFigures }
@@ -12,6 +13,8 @@ export interface PairResult {
   downloader: string
   /** The payload cipher the two negotiate (see pairCipher), and what qBittorrent reported over all rounds. */
   cipher: Cipher
+  /** uTP when either side speaks only uTP (see pairTransport). */
+  transport: Transport
   cipherSeen: Cipher[]
   /** Successful runs (medians are over these). */
   runs: number
@@ -28,7 +31,7 @@ export interface PairResult {
   downloaderCpuS: number
   seederPeakRssMiB: number
   seederCpuS: number
-  /** Throughput / qBittorrent -> qBittorrent throughput with the same cipher, when that pair was measured. */
+  /** Throughput / qBittorrent -> qBittorrent throughput with the same cipher and transport, when that pair was measured. */
   ratioToQbit: number | null
   samples: PairRun[]
 }
@@ -62,7 +65,7 @@ function payloadCell (r: PairResult): string {
 
 export function pairTable (rs: PairResult[], base: string | null): string {
   return table(
-    ['seeder -> downloader', 'payload', 'MiB/s (10-90 %)', 'rounds MiB/s', `x ${base ? 'qBit, same payload' : '(no qBit)'}`, 'MiB/s first byte -> done', 'first byte s', 'total s', 'dl peak RSS MiB', 'dl CPU s', 'seed peak RSS MiB', 'seed CPU s', 'runs'],
+    ['seeder -> downloader', 'payload', 'MiB/s (10-90 %)', 'rounds MiB/s', `x ${base ? 'qBit, same payload and transport' : '(no qBit)'}`, 'MiB/s first byte -> done', 'first byte s', 'total s', 'dl peak RSS MiB', 'dl CPU s', 'seed peak RSS MiB', 'seed CPU s', 'runs'],
     rs.map((r) => [r.pair, payloadCell(r), f(r.mibPerS), `${f(r.mibPerSRange[0], 0)}-${f(r.mibPerSRange[1], 0)}`, r.ratioToQbit === null ? '-' : f(r.ratioToQbit, 2), f(r.firstToDoneMiBPerS), f(r.ttfbS, 2), f(r.totalS, 2),
       f(r.downloaderPeakRssMiB), f(r.downloaderCpuS, 2), f(r.seederPeakRssMiB), f(r.seederCpuS, 2), r.errors.length ? `${r.runs} (${r.errors.length} failed)` : String(r.runs)]))
 }
