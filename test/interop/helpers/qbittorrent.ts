@@ -73,18 +73,21 @@ export class Qbit {
     return list[0]
   }
 
+  /** The peers connected to torrent `hash`, as qBittorrent's Web API lists them. */
+  private async peers (hash: string): Promise<Array<{ flags: string; connection: string }>> {
+    const r = await fetch(`${this.base}/api/v2/sync/torrentPeers?hash=${hash}&rid=0`)
+    const { peers } = await r.json() as { peers?: Record<string, { flags: string; connection: string }> }
+    return Object.values(peers ?? {})
+  }
+
   /** The payload cipher of each peer connected to torrent `hash` (qBittorrent flags RC4 traffic "E"). */
   async peerCiphers (hash: string): Promise<Cipher[]> {
-    const r = await fetch(`${this.base}/api/v2/sync/torrentPeers?hash=${hash}&rid=0`)
-    const { peers } = await r.json() as { peers?: Record<string, { flags: string }> }
-    return Object.values(peers ?? {}).map((p) => p.flags.split(' ').includes('E') ? 'rc4' : 'plain')
+    return (await this.peers(hash)).map((p) => p.flags.split(' ').includes('E') ? 'rc4' : 'plain')
   }
 
   /** How each peer of torrent `hash` is connected, as qBittorrent names it ("BT" over TCP, "μTP"). */
   async peerConnections (hash: string): Promise<string[]> {
-    const r = await fetch(`${this.base}/api/v2/sync/torrentPeers?hash=${hash}&rid=0`)
-    const { peers } = await r.json() as { peers?: Record<string, { connection: string }> }
-    return Object.values(peers ?? {}).map((p) => p.connection)
+    return (await this.peers(hash)).map((p) => p.connection)
   }
 
   async addPeer (hash: string, peer: string): Promise<void> {
