@@ -4,8 +4,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { tempDir, sha256File, waitFor } from '../helpers/fixtures.ts'
-import { createInterface } from 'node:readline'
-import { Procs, hasBinary, freePort, shoalSeed, assertShoalGetsFrom, shoalPayload, assertRunning, shoalCommand } from './helpers/procs.ts'
+import { Procs, hasBinary, freePort, shoalSeed, assertShoalGetsFrom, shoalPayload, assertRunning, shoalGet } from './helpers/procs.ts'
 import { Qbit, type QbitTransport } from './helpers/qbittorrent.ts'
 
 const SIZE = 12 * 1024 * 1024
@@ -91,16 +90,11 @@ test('a uTP-only qbittorrent-nox seeds, shoal get downloads over uTP and exits o
     const { src, torrent, infoHash } = shoalPayload(dir.path, SIZE)
     const qb = await qbitSeeding(procs, dir.path, torrent, infoHash, 'utp')
     const out = join(dir.path, 'out')
-    const [cmd, args] = shoalCommand('get', torrent, '--out', out, '--no-dht', '--no-lsd', '--port', String(await freePort()),
-      '--data', join(dir.path, 'data'), '--json', '--timeout', '90', '--peer', `127.0.0.1:${qb.peerPort}`)
-    const get = procs.start('shoal get', cmd, args)
-    let doneAt = 0
-    createInterface({ input: get.child.stdout! }).on('line', (l) => { if (l.includes('"type":"done"')) doneAt = Date.now() })
-    const code = await get.exited
-    const exitedAfterDoneMs = Date.now() - doneAt
-    assert.equal(code, 0, `shoal get failed:\n${get.output().split('\n').slice(-5).join('\n')}\n${procs.describe()}`)
+    const { code, proc, doneAt, exitedAt } = await shoalGet(procs, torrent, { out, data: join(dir.path, 'data'), port: await freePort(), peers: [`127.0.0.1:${qb.peerPort}`], timeoutS: 90 })
+    assert.equal(code, 0, `shoal get failed:\n${proc.output().split('\n').slice(-5).join('\n')}\n${procs.describe()}`)
     assert.equal(await sha256File(join(out, 'payload.bin')), await sha256File(src))
-    assert.ok(doneAt > 0 && exitedAfterDoneMs < 15000, `shoal get exited ${exitedAfterDoneMs} ms after printing done`)
+    assert.ok(doneAt !== null, 'shoal get printed no "done" line')
+    assert.ok(exitedAt - doneAt < 15000, `shoal get exited ${exitedAt - doneAt} ms after printing done`)
   } finally {
     await procs.stopAll()
     dir.cleanup()

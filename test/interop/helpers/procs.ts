@@ -122,15 +122,21 @@ export function shoalCommand (...args: string[]): [string, string[]] {
   return cliCommand(args, shoalBin())
 }
 
-/** Runs `shoal get` to completion on loopback only; resolves with its exit code. */
-export async function shoalGet (procs: Procs, source: string, o: { out: string; data: string; port: number; peers?: string[]; timeoutS: number }): Promise<{ code: number | null; proc: Proc }> {
+/**
+ * Runs `shoal get` to completion on loopback only; resolves with its exit code, and with when it
+ * exited and when it printed "done" (Date.now(); null if it never did).
+ */
+export async function shoalGet (procs: Procs, source: string, o: { out: string; data: string; port: number; peers?: string[]; timeoutS: number }): Promise<{ code: number | null; proc: Proc; doneAt: number | null; exitedAt: number }> {
   const [cmd, args] = shoalCommand('get', source, '--out', o.out, '--no-dht', '--no-lsd', '--port', String(o.port), '--data', o.data, '--json', '--timeout', String(o.timeoutS))
   for (const p of o.peers ?? []) args.push('--peer', p)
   const proc = procs.start('shoal get', cmd, args)
+  let doneAt: number | null = null
+  createInterface({ input: proc.child.stdout! }).on('line', (l) => { if (l.startsWith('{"type":"done"')) doneAt = Date.now() })
   const kill = setTimeout(() => { try { process.kill(proc.child.pid!, 'SIGKILL') } catch { /* gone */ } }, (o.timeoutS + 30) * 1000)
   const code = await proc.exited
+  const exitedAt = Date.now()
   clearTimeout(kill)
-  return { code, proc }
+  return { code, proc, doneAt, exitedAt }
 }
 
 /**
