@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { tempDir, sha256File, waitFor } from '../helpers/fixtures.ts'
 import { Procs, hasBinary, freePort, shoalSeed, assertShoalGetsFrom, shoalPayload, assertRunning, shoalGet } from './helpers/procs.ts'
 import { Qbit, type QbitTransport } from './helpers/qbittorrent.ts'
+import { udpRelay, dropTwice, type UdpRelay } from '../helpers/udp-relay.ts'
 
 const SIZE = 12 * 1024 * 1024
 const SEEDING = new Set(['uploading', 'stalledUP', 'pausedUP', 'queuedUP', 'forcedUP'])
@@ -24,14 +25,16 @@ async function qbitSeeding (procs: Procs, dir: string, torrent: string, infoHash
 /**
  * `shoal seed` of a new payload, and a qbittorrent-nox (on `transport`) downloading it from that
  * peer alone; asserts the copy is byte for byte and the seeder still runs. Returns how qBittorrent
- * said it was connected, over the whole download.
+ * said it was connected, over the whole download. `dial` gives the port qBittorrent is told to
+ * reach shoal at (a relay in front of it), shoal's own by default.
  */
-async function qbitDownloadsFromShoal (dir: string, transport: QbitTransport): Promise<string[]> {
+async function qbitDownloadsFromShoal (dir: string, transport: QbitTransport, dial = async (shoalPort: number) => shoalPort): Promise<string[]> {
   const procs = new Procs()
   try {
     const { src, torrent, infoHash } = shoalPayload(dir, SIZE)
     const shoalPort = await freePort()
     const { proc: seed } = await shoalSeed(procs, src, { port: shoalPort, data: join(dir, 'data'), infoHash })
+    const peerPort = await dial(shoalPort)
     const qb = await Qbit.start(procs, join(dir, 'qbit'), 'allow', transport)
     const out = join(dir, 'out')
     await qb.addTorrent(torrent, out)
@@ -43,7 +46,7 @@ async function qbitDownloadsFromShoal (dir: string, transport: QbitTransport): P
       for (const c of await qb.peerConnections(infoHash)) seen.add(c)
       const i = await qb.info(infoHash)
       if (i && i.progress === 1 && SEEDING.has(i.state)) return true
-      if (Date.now() - lastAdd > 5000) { lastAdd = Date.now(); await qb.addPeer(infoHash, `127.0.0.1:${shoalPort}`) }
+      if (Date.now() - lastAdd > 5000) { lastAdd = Date.now(); await qb.addPeer(infoHash, `127.0.0.1:${peerPort}`) }
       return false
     }, 90000, 250).catch((err: Error) => { throw new Error(`${err.message}\n${procs.describe()}`) })
     assert.equal(await sha256File(join(out, 'payload.bin')), await sha256File(src))
@@ -107,6 +110,33 @@ test('shoal seed seeds, a uTP-only qbittorrent-nox downloads over uTP (addPeers)
   try {
     assert.deepEqual(await qbitDownloadsFromShoal(dir.path, 'utp'), ['μTP'], 'qBittorrent reached shoal over uTP only')
   } finally {
+    dir.cleanup()
+  }
+})
+
+// Shoal's libutp patch (test/engine/utp-recovery.test.ts has the timeout half): stock libutp resent
+// a resend that was lost again only after its retransmission timeout (1 s at least), because its
+// fast-resend mark had moved past it; libtorrent's selective acks reach far enough to show that a
+// packet sent after the resend arrived, which is now enough. The bound sits between one round trip
+// and the patched 250 ms timeout floor, so it tells which mechanism resent; it is not a speed target.
+test('shoal seed resends a packet a uTP-only qbittorrent-nox lost twice on its next selective ack', { timeout: 150000 }, async (t) => {
+  if (!hasBinary('qbittorrent-nox')) { t.skip('qbittorrent-nox not installed'); return }
+  const dir = tempDir('shoal-interop-qbit-utp-loss-')
+  const drop = dropTwice('toConnector', 3000)
+  let relay: UdpRelay | undefined
+  try {
+    const connections = await qbitDownloadsFromShoal(dir.path, 'utp', async (shoalPort) => (relay = await udpRelay(shoalPort, drop.rule)).port)
+    assert.deepEqual(connections, ['μTP'])
+    const target = drop.target()
+    assert.ok(relay && target !== undefined, 'the relay saw 3000 data packets')
+    const times = relay.arrivals('toConnector', target)
+    const [, resent, resentAgain] = times
+    assert.ok(times.length === 3 && resent !== undefined && resentAgain !== undefined, `packet ${target} sent ${times.length} times`)
+    const secondResend = resentAgain - resent
+    console.log(`uTP: packet ${target} resent again ${secondResend.toFixed(1)} ms after its resend was lost`)
+    assert.ok(secondResend < 200, `resent again after ${secondResend.toFixed(0)} ms: a retransmission timeout, not a selective ack`)
+  } finally {
+    relay?.close()
     dir.cleanup()
   }
 })

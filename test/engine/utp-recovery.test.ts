@@ -1,0 +1,94 @@
+// uTP loss recovery in Shoal's build of libutp (patches/utp-native+2.5.3.patch, built at install by
+// scripts/build-utp.mjs). Stock libutp waits at least 1 s for a retransmission timeout, checked
+// only every 500 ms, to resend a lost tail; on loopback that made each burst loss at a libtorrent
+// receiver a 1-1.5 s stall (README, uTP). Two real utp-native sockets talk through a relay that
+// drops one datagram. The bound sits between what the patched timer allows (250 ms + a 50 ms check)
+// and stock libutp's floor of 1000 ms, so it tells which timer ran; it is not a speed target.
+// The other half of the patch, resending a resend lost again, needs a receiver whose selective ack
+// reaches past 32 packets, as libtorrent's does: test/interop/qbittorrent.test.ts.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { createRequire } from 'node:module'
+import { createHash, randomBytes } from 'node:crypto'
+import { dirname } from 'node:path'
+import type { Duplex } from 'node:stream'
+import { waitFor } from '../helpers/fixtures.ts'
+import { udpRelay } from '../helpers/udp-relay.ts'
+
+interface UtpServer {
+  listen: (port: number, host: string, cb: () => void) => void
+  address: () => { port: number }
+  close: (cb?: () => void) => void
+  on: (ev: 'connection', cb: (c: Duplex) => void) => void
+}
+interface UtpModule { createServer: () => UtpServer; connect: (port: number, host: string) => Duplex }
+
+const require = createRequire(import.meta.url)
+const utp = require('utp-native') as UtpModule
+const nodeGypBuild = require('node-gyp-build') as { path: (dir: string) => string }
+const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex')
+
+/** Destroys a uTP connection and waits for libutp to finish closing it (its FIN acked). */
+function closed (c: Duplex): Promise<void> {
+  if (c.closed) return Promise.resolve()
+  return new Promise((resolve) => { c.once('close', () => resolve()); c.destroy() })
+}
+
+/** A uTP server that hashes what it receives. */
+async function sink (): Promise<{ port: number; received: () => number; digest: () => string; close: () => Promise<void> }> {
+  const server = utp.createServer()
+  const hash = createHash('sha256')
+  const conns: Duplex[] = []
+  let bytes = 0
+  server.on('connection', (c) => {
+    conns.push(c)
+    c.on('data', (d: Buffer) => { bytes += d.length; hash.update(d) })
+    c.on('error', () => {})
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    port: server.address().port,
+    received: () => bytes,
+    digest: () => hash.copy().digest('hex'),
+    close: async () => { await Promise.all(conns.map(closed)); await new Promise<void>((resolve) => server.close(() => resolve())) }
+  }
+}
+
+test('utp-native is loaded from the build made at install, not the stock prebuild', () => {
+  assert.match(nodeGypBuild.path(dirname(require.resolve('utp-native/package.json'))), /build\/Release\/utp_native\.node$/)
+})
+
+test('uTP: a lost tail is resent after a quarter of a second, not a whole one', async () => {
+  const server = await sink()
+  let dropNext = false
+  let target: number | undefined
+  const relay = await udpRelay(server.port, (direction, seq, arrival) => {
+    if (direction !== 'toListener') return false
+    if (dropNext && arrival === 1) { dropNext = false; target = seq }
+    return seq === target && arrival === 1
+  })
+  const client = utp.connect(relay.port, '127.0.0.1')
+  client.on('error', () => {})
+  try {
+    const warmup = randomBytes(64 * 1024)
+    client.write(warmup)
+    await waitFor('the warm-up bytes', () => server.received() === warmup.length, 30000, 20)
+    // one small write with nothing after it: no later packet can be acked, so only a timeout resends it
+    const tail = randomBytes(100)
+    dropNext = true
+    client.write(tail)
+    await waitFor('the tail', () => server.received() === warmup.length + tail.length, 30000, 5)
+    assert.equal(server.digest(), sha256(Buffer.concat([warmup, tail])))
+    assert.ok(target !== undefined)
+    const times = relay.arrivals('toListener', target)
+    const [sent, resent] = times
+    assert.ok(times.length === 2 && sent !== undefined && resent !== undefined, `tail packet ${target} sent ${times.length} times`)
+    const resentAfter = resent - sent
+    console.log(`uTP: lost tail packet ${target} resent after ${resentAfter.toFixed(1)} ms`)
+    assert.ok(resentAfter < 700, `resent after ${resentAfter.toFixed(0)} ms: stock libutp's 1 s timeout floor`)
+  } finally {
+    // the relay carries the closing handshake, so it goes last (else libutp resends its FIN for 30 s)
+    await Promise.all([closed(client), server.close()])
+    relay.close()
+  }
+})
