@@ -94,6 +94,9 @@ test('electron-builder --dir packages main, preload, renderer and production dep
       const files = filesUnder(join(unpacked, 'node_modules', m)).concat(filesUnder(join(unpacked, 'node_modules', '@node-datachannel')).filter(() => m === 'node-datachannel'))
       assert.ok(files.some((f) => f.endsWith('.node')), `${m}: a native binary is unpacked`)
     }
+    // utp-native's binary is the build of Shoal's patched libutp (scripts/build-utp.mjs), without its object files
+    assert.ok(nodeFiles.includes('/node_modules/utp-native/build/Release/utp_native.node'), 'the patched libutp build is packaged')
+    assert.deepEqual(listed.filter((p) => p.includes('/utp-native/build/Release/obj.target/')), [])
     assert.ok(existsSync(join(unpacked, 'dist', 'main', 'engine', 'hash-worker.js')), 'the hash worker is a real file')
     assert.ok(existsSync(join(unpacked, 'dist', 'main', 'engine', 'piece-run.js')), 'the module the hash worker imports is a real file too')
     t.diagnostic(`app.asar: ${listed.length} entries, ${topLevel.size} top-level packages, ${nodeFiles.length} native binaries unpacked`)
