@@ -6,11 +6,15 @@
 // and stock libutp's floor of 1000 ms, so it tells which timer ran; it is not a speed target.
 // The other half of the patch, resending a resend lost again, needs a receiver whose selective ack
 // reaches past 32 packets, as libtorrent's does: test/interop/qbittorrent.test.ts.
+// The third part holds what is in flight on a path with almost no delay under what a receiver's
+// default UDP buffer holds: a receiver in its own process, behind a relay that counts.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
+import { spawn } from 'node:child_process'
+import { createInterface } from 'node:readline'
 import { createHash, randomBytes } from 'node:crypto'
-import { dirname } from 'node:path'
+import { dirname, join } from 'node:path'
 import type { Duplex } from 'node:stream'
 import { waitFor } from '../helpers/fixtures.ts'
 import { udpRelay } from '../helpers/udp-relay.ts'
@@ -90,5 +94,40 @@ test('uTP: a lost tail is resent after a quarter of a second, not a whole one', 
     // the relay carries the closing handshake, so it goes last (else libutp resends its FIN for 30 s)
     await Promise.all([closed(client), server.close()])
     relay.close()
+  }
+})
+
+test('uTP: on loopback at most 96 KiB is in flight, so a receiver in another process loses nothing', { timeout: 120000 }, async () => {
+  const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'helpers', 'utp-sink.ts')], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]()
+  const next = async (): Promise<Record<string, unknown>> => JSON.parse(String((await lines.next()).value)) as Record<string, unknown>
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+  const { port } = await next() as { port: number }
+  const relay = await udpRelay(port, () => false)
+  const client = utp.connect(relay.port, '127.0.0.1')
+  client.on('error', () => {})
+  try {
+    // 32 MiB: about 24,000 packets, under the 65,536 sequence numbers the relay tells apart
+    const payload = randomBytes(32 * 1024 * 1024)
+    const chunk = 64 * 1024
+    for (let at = 0; at < payload.length; at += chunk) {
+      if (!client.write(payload.subarray(at, at + chunk))) await new Promise((resolve) => client.once('drain', resolve))
+    }
+    client.end()
+    const got = await next() as { bytes: number; sha256: string }
+    assert.equal(got.bytes, payload.length)
+    assert.equal(got.sha256, sha256(payload))
+    const sent = relay.sent('toListener')
+    const resent = relay.resent('toListener')
+    const inFlight = relay.maxInFlight('toListener')
+    console.log(`uTP to another process: ${sent} data packets, ${resent} resent, at most ${inFlight} in flight`)
+    // 96 KiB is 71 packets of libutp's largest payload; smaller packets early on make a few more
+    assert.ok(inFlight <= 100, `${inFlight} packets in flight: the window was not held under the receiver's buffer`)
+    assert.ok(resent <= sent / 100, `${resent} of ${sent} packets resent: the receiver's socket overflowed`)
+    assert.equal(await exited, 0)
+  } finally {
+    await closed(client)
+    relay.close()
+    child.kill()
   }
 })

@@ -11,6 +11,12 @@ export interface UdpRelay {
   port: number
   /** Arrival times (performance.now()) of each transmission of uTP data packet `seq`. */
   arrivals: (direction: RelayDirection, seq: number) => number[]
+  /** Data packets in `direction` that arrived more than once. */
+  resent: (direction: RelayDirection) => number
+  /** Data packets that arrived in `direction`. */
+  sent: (direction: RelayDirection) => number
+  /** The most data packets in `direction` sent and not yet cumulatively acked by the other side. */
+  maxInFlight: (direction: RelayDirection) => number
   close: () => void
 }
 
@@ -25,12 +31,27 @@ export async function udpRelay (listenerPort: number, drop: DropRule): Promise<U
   const front = createSocket('udp4')
   const back = createSocket('udp4')
   const seen: Record<RelayDirection, Map<number, number[]>> = { toListener: new Map(), toConnector: new Map() }
+  const lastSeq: Partial<Record<RelayDirection, number>> = {}
+  const lastAck: Partial<Record<RelayDirection, number>> = {}
+  const maxInFlight: Record<RelayDirection, number> = { toListener: 0, toConnector: 0 }
+  const other = (d: RelayDirection): RelayDirection => (d === 'toListener' ? 'toConnector' : 'toListener')
+  const noteInFlight = (d: RelayDirection): void => {
+    const seq = lastSeq[d]
+    const ack = lastAck[other(d)]
+    if (seq !== undefined && ack !== undefined) maxInFlight[d] = Math.max(maxInFlight[d], (seq - ack + 65536) % 65536)
+  }
   let connector: RemoteInfo | undefined
   const keep = (direction: RelayDirection, msg: Buffer): boolean => {
     if (msg.length < 20) return true
     const typeAndVersion = msg.readUInt8(0)
-    if ((typeAndVersion & 15) !== UTP_VERSION || typeAndVersion >> 4 !== ST_DATA) return true
+    if ((typeAndVersion & 15) !== UTP_VERSION) return true
+    // every uTP packet carries the sender's cumulative ack of the other direction
+    lastAck[direction] = msg.readUInt16BE(18)
+    noteInFlight(other(direction))
+    if (typeAndVersion >> 4 !== ST_DATA) return true
     const seq = msg.readUInt16BE(16)
+    if (lastSeq[direction] === undefined || ((seq - lastSeq[direction] + 65536) % 65536) < 32768) lastSeq[direction] = seq
+    noteInFlight(direction)
     const times = seen[direction].get(seq) ?? []
     times.push(performance.now())
     seen[direction].set(seq, times)
@@ -48,6 +69,9 @@ export async function udpRelay (listenerPort: number, drop: DropRule): Promise<U
   return {
     port,
     arrivals: (direction, seq) => seen[direction].get(seq) ?? [],
+    resent: (direction) => [...seen[direction].values()].filter((t) => t.length > 1).length,
+    sent: (direction) => seen[direction].size,
+    maxInFlight: (direction) => maxInFlight[direction],
     close: () => { front.close(); back.close() }
   }
 }

@@ -1,0 +1,28 @@
+// A uTP receiver in a process of its own (run with node): prints {"port":N} once listening, then for
+// the first connection {"bytes":N,"sha256":"..."} when the sender ends it, and exits. Its own
+// process, so its socket and event loop are a peer's, not the sender's.
+import { createRequire } from 'node:module'
+import { createHash } from 'node:crypto'
+import type { Duplex } from 'node:stream'
+
+interface UtpServer {
+  listen: (port: number, host: string, cb: () => void) => void
+  address: () => { port: number }
+  close: () => void
+  on: (ev: 'connection', cb: (c: Duplex) => void) => void
+}
+
+const utp = createRequire(import.meta.url)('utp-native') as { createServer: () => UtpServer }
+const server = utp.createServer()
+server.on('connection', (c) => {
+  const hash = createHash('sha256')
+  let bytes = 0
+  c.on('data', (d: Buffer) => { bytes += d.length; hash.update(d) })
+  c.on('error', (err) => { console.error(err.message); process.exit(1) })
+  c.on('end', () => {
+    console.log(JSON.stringify({ bytes, sha256: hash.digest('hex') }))
+    c.end()
+    c.on('close', () => { server.close(); process.exit(0) })
+  })
+})
+server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port })))
