@@ -6,7 +6,9 @@
 // and stock libutp's floor of 1000 ms, so it tells which timer ran; it is not a speed target.
 // The other half of the patch, resending a resend lost again, needs a receiver whose selective ack
 // reaches past 32 packets, as libtorrent's does: test/interop/qbittorrent.test.ts.
-// The third part holds what is in flight on a path with almost no delay under what a receiver's
+// A dial answered with a FIN (libtorrent turning it away) is refused at once, not left to the
+// caller's connect timeout.
+// The last part holds what is in flight on a path with almost no delay under what a receiver's
 // default UDP buffer holds: a receiver in its own process, behind a relay that counts.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -30,12 +32,23 @@ interface UtpModule { createServer: () => UtpServer; connect: (port: number, hos
 const require = createRequire(import.meta.url)
 const utp = require('utp-native') as UtpModule
 const nodeGypBuild = require('node-gyp-build') as { path: (dir: string) => string }
+// uTP's first byte: the packet type in the high nibble, version 1 in the low one
+const ST_FIN_V1 = 0x11
+const ST_STATE_V1 = 0x21
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex')
 
-/** Destroys a uTP connection and waits for libutp to finish closing it (its FIN acked). */
+const closing = new WeakMap<Duplex, Promise<void>>()
+
+/** Watches a uTP connection for its close from the start: utp-native's stream has no `closed` to ask later. */
+function watched<T extends Duplex> (c: T): T {
+  closing.set(c, new Promise((resolve) => c.once('close', () => resolve())))
+  return c
+}
+
+/** Destroys a watched uTP connection and waits for libutp to finish closing it (its FIN acked). */
 function closed (c: Duplex): Promise<void> {
-  if (c.closed) return Promise.resolve()
-  return new Promise((resolve) => { c.once('close', () => resolve()); c.destroy() })
+  c.destroy()
+  return closing.get(c) ?? Promise.reject(new Error('closed() needs a connection from watched()'))
 }
 
 /** A uTP server that hashes what it receives. */
@@ -45,7 +58,7 @@ async function sink (): Promise<{ port: number; received: () => number; digest: 
   const conns: Duplex[] = []
   let bytes = 0
   server.on('connection', (c) => {
-    conns.push(c)
+    conns.push(watched(c))
     c.on('data', (d: Buffer) => { bytes += d.length; hash.update(d) })
     c.on('error', () => {})
   })
@@ -71,7 +84,7 @@ test('uTP: a lost tail is resent after a quarter of a second, not a whole one', 
     if (dropNext && arrival === 1) { dropNext = false; target = seq }
     return seq === target && arrival === 1
   })
-  const client = utp.connect(relay.port, '127.0.0.1')
+  const client = watched(utp.connect(relay.port, '127.0.0.1'))
   client.on('error', () => {})
   try {
     const warmup = randomBytes(64 * 1024)
@@ -104,7 +117,7 @@ test('uTP: on loopback at most 96 KiB is in flight, so a receiver in another pro
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
   const { port } = await next() as { port: number }
   const relay = await udpRelay(port, () => false)
-  const client = utp.connect(relay.port, '127.0.0.1')
+  const client = watched(utp.connect(relay.port, '127.0.0.1'))
   client.on('error', () => {})
   try {
     // 32 MiB: about 24,000 packets, under the 65,536 sequence numbers the relay tells apart
@@ -129,5 +142,33 @@ test('uTP: on loopback at most 96 KiB is in flight, so a receiver in another pro
     await closed(client)
     relay.close()
     child.kill()
+  }
+})
+
+test('uTP: a SYN answered with a FIN is a refused dial at once, not one left hanging', { timeout: 60000 }, async () => {
+  const server = await sink()
+  // The listener's answer to the SYN (ST_STATE) goes on as a FIN: what libtorrent sends to a dial it turns away
+  let rewritten = 0
+  const relay = await udpRelay(server.port, () => false, (direction, msg) => {
+    if (direction !== 'toConnector' || rewritten > 0 || msg.length < 20 || msg.readUInt8(0) !== ST_STATE_V1) return msg
+    rewritten++
+    const fin = Buffer.from(msg)
+    fin.writeUInt8(ST_FIN_V1, 0)
+    return fin
+  })
+  const client = watched(utp.connect(relay.port, '127.0.0.1'))
+  try {
+    // stock libutp ignored the FIN and never answered the caller (webtorrent gave up after 5 s)
+    let timer: NodeJS.Timeout | undefined
+    const outcome = await new Promise<string>((resolve) => {
+      client.once('connect', () => resolve('connected'))
+      client.once('error', (err: NodeJS.ErrnoException) => resolve(String(err.code)))
+      timer = setTimeout(() => resolve('neither connected nor refused after 10 s'), 10000)
+    }).finally(() => clearTimeout(timer))
+    assert.equal(rewritten, 1)
+    assert.equal(outcome, 'UTP_ECONNREFUSED')
+  } finally {
+    await Promise.all([closed(client), server.close()])
+    relay.close()
   }
 })

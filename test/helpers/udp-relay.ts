@@ -27,7 +27,10 @@ function bind (s: Socket): Promise<number> {
   return new Promise((resolve) => s.bind(0, '127.0.0.1', () => resolve(s.address().port)))
 }
 
-export async function udpRelay (listenerPort: number, drop: DropRule): Promise<UdpRelay> {
+/** Returns the datagram to forward in place of `msg` (any uTP packet, not only data). */
+export type RewriteRule = (direction: RelayDirection, msg: Buffer) => Buffer
+
+export async function udpRelay (listenerPort: number, drop: DropRule, rewrite: RewriteRule = (_d, msg) => msg): Promise<UdpRelay> {
   const front = createSocket('udp4')
   const back = createSocket('udp4')
   const seen: Record<RelayDirection, Map<number, number[]>> = { toListener: new Map(), toConnector: new Map() }
@@ -59,10 +62,10 @@ export async function udpRelay (listenerPort: number, drop: DropRule): Promise<U
   }
   front.on('message', (msg, from) => {
     connector = from
-    if (keep('toListener', msg)) back.send(msg, listenerPort, '127.0.0.1')
+    if (keep('toListener', msg)) back.send(rewrite('toListener', msg), listenerPort, '127.0.0.1')
   })
   back.on('message', (msg) => {
-    if (connector && keep('toConnector', msg)) front.send(msg, connector.port, connector.address)
+    if (connector && keep('toConnector', msg)) front.send(rewrite('toConnector', msg), connector.port, connector.address)
   })
   const port = await bind(front)
   await bind(back)
