@@ -20,17 +20,9 @@ import { dirname, join } from 'node:path'
 import type { Duplex } from 'node:stream'
 import { waitFor } from '../helpers/fixtures.ts'
 import { udpRelay } from '../helpers/udp-relay.ts'
-
-interface UtpServer {
-  listen: (port: number, host: string, cb: () => void) => void
-  address: () => { port: number }
-  close: (cb?: () => void) => void
-  on: (ev: 'connection', cb: (c: Duplex) => void) => void
-}
-interface UtpModule { createServer: () => UtpServer; connect: (port: number, host: string) => Duplex }
+import { utp } from '../helpers/utp-native.ts'
 
 const require = createRequire(import.meta.url)
-const utp = require('utp-native') as UtpModule
 const nodeGypBuild = require('node-gyp-build') as { path: (dir: string) => string }
 // uTP's first byte: the packet type in the high nibble, version 1 in the low one
 const ST_FIN_V1 = 0x11

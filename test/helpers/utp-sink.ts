@@ -1,18 +1,9 @@
 // A uTP receiver in a process of its own (run with node): prints {"port":N} once listening, then for
 // the first connection {"bytes":N,"sha256":"..."} when the sender ends it, and exits. Its own
 // process, so its socket and event loop are a peer's, not the sender's.
-import { createRequire } from 'node:module'
 import { createHash } from 'node:crypto'
-import type { Duplex } from 'node:stream'
+import { utp } from './utp-native.ts'
 
-interface UtpServer {
-  listen: (port: number, host: string, cb: () => void) => void
-  address: () => { port: number }
-  close: () => void
-  on: (ev: 'connection', cb: (c: Duplex) => void) => void
-}
-
-const utp = createRequire(import.meta.url)('utp-native') as { createServer: () => UtpServer }
 const server = utp.createServer()
 server.on('connection', (c) => {
   const hash = createHash('sha256')
