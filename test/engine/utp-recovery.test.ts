@@ -19,14 +19,11 @@ import { createHash, randomBytes } from 'node:crypto'
 import { dirname, join } from 'node:path'
 import type { Duplex } from 'node:stream'
 import { waitFor } from '../helpers/fixtures.ts'
-import { udpRelay } from '../helpers/udp-relay.ts'
+import { udpRelay, utpType, withUtpType, ST_FIN, ST_STATE } from '../helpers/udp-relay.ts'
 import { utp } from '../helpers/utp-native.ts'
 
 const require = createRequire(import.meta.url)
 const nodeGypBuild = require('node-gyp-build') as { path: (dir: string) => string }
-// uTP's first byte: the packet type in the high nibble, version 1 in the low one
-const ST_FIN_V1 = 0x11
-const ST_STATE_V1 = 0x21
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex')
 
 const closing = new WeakMap<Duplex, Promise<void>>()
@@ -142,11 +139,9 @@ test('uTP: a SYN answered with a FIN is a refused dial at once, not one left han
   // The listener's answer to the SYN (ST_STATE) goes on as a FIN: what libtorrent sends to a dial it turns away
   let rewritten = 0
   const relay = await udpRelay(server.port, () => false, (direction, msg) => {
-    if (direction !== 'toConnector' || rewritten > 0 || msg.length < 20 || msg.readUInt8(0) !== ST_STATE_V1) return msg
+    if (direction !== 'toConnector' || rewritten > 0 || utpType(msg) !== ST_STATE) return msg
     rewritten++
-    const fin = Buffer.from(msg)
-    fin.writeUInt8(ST_FIN_V1, 0)
-    return fin
+    return withUtpType(msg, ST_FIN)
   })
   const client = watched(utp.connect(relay.port, '127.0.0.1'))
   try {

@@ -20,8 +20,26 @@ export interface UdpRelay {
   close: () => void
 }
 
-const ST_DATA = 0
+/** uTP packet types (the high nibble of a packet's first byte; version 1 in the low one). */
+export const ST_DATA = 0
+export const ST_FIN = 1
+export const ST_STATE = 2
 const UTP_VERSION = 1
+
+/** The type of a uTP packet, or null for a datagram that is not one. */
+export function utpType (msg: Buffer): number | null {
+  return msg.length >= 20 && (msg.readUInt8(0) & 15) === UTP_VERSION ? msg.readUInt8(0) >> 4 : null
+}
+
+/** A copy of a uTP packet with its type changed. */
+export function withUtpType (msg: Buffer, type: number): Buffer {
+  const out = Buffer.from(msg)
+  out.writeUInt8((type << 4) | UTP_VERSION, 0)
+  return out
+}
+
+/** How far sequence (or ack) number `a` is past `b`, modulo uTP's 16-bit wrap. */
+const ahead = (a: number, b: number): number => (a - b + 65536) % 65536
 
 function bind (s: Socket): Promise<number> {
   return new Promise((resolve) => s.bind(0, '127.0.0.1', () => resolve(s.address().port)))
@@ -41,19 +59,19 @@ export async function udpRelay (listenerPort: number, drop: DropRule, rewrite: R
   const noteInFlight = (d: RelayDirection): void => {
     const seq = lastSeq[d]
     const ack = lastAck[other(d)]
-    if (seq !== undefined && ack !== undefined) maxInFlight[d] = Math.max(maxInFlight[d], (seq - ack + 65536) % 65536)
+    if (seq !== undefined && ack !== undefined) maxInFlight[d] = Math.max(maxInFlight[d], ahead(seq, ack))
   }
   let connector: RemoteInfo | undefined
   const keep = (direction: RelayDirection, msg: Buffer): boolean => {
-    if (msg.length < 20) return true
-    const typeAndVersion = msg.readUInt8(0)
-    if ((typeAndVersion & 15) !== UTP_VERSION) return true
+    const type = utpType(msg)
+    if (type === null) return true
     // every uTP packet carries the sender's cumulative ack of the other direction
     lastAck[direction] = msg.readUInt16BE(18)
     noteInFlight(other(direction))
-    if (typeAndVersion >> 4 !== ST_DATA) return true
+    if (type !== ST_DATA) return true
     const seq = msg.readUInt16BE(16)
-    if (lastSeq[direction] === undefined || ((seq - lastSeq[direction] + 65536) % 65536) < 32768) lastSeq[direction] = seq
+    const last = lastSeq[direction]
+    if (last === undefined || ahead(seq, last) < 32768) lastSeq[direction] = seq
     noteInFlight(direction)
     const times = seen[direction].get(seq) ?? []
     times.push(performance.now())
