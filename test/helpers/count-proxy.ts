@@ -1,5 +1,7 @@
 // A TCP relay on loopback that counts the bytes of each connection in each direction: lets a test
-// see exactly what two real peers said to each other, without changing either of them.
+// see exactly what two real peers said to each other, without changing either of them. With
+// `delayMs` it holds each chunk that long each way, a long path between two real peers on one host
+// (this kernel has no netem).
 import { createServer, connect, type Server, type Socket } from 'node:net'
 
 export interface RelayedConnection {
@@ -16,7 +18,12 @@ export interface CountingProxy {
   close: () => Promise<void>
 }
 
-export async function countingProxy (targetPort: number, targetHost = '127.0.0.1'): Promise<CountingProxy> {
+export async function countingProxy (targetPort: number, targetHost = '127.0.0.1', o: { delayMs?: number } = {}): Promise<CountingProxy> {
+  // Timers of one duration fire in the order they were set, so a delayed stream stays in order.
+  const send = (to: Socket, d: Buffer): void => {
+    if (o.delayMs) setTimeout(() => { if (!to.destroyed) to.write(d) }, o.delayMs)
+    else to.write(d)
+  }
   const connections: RelayedConnection[] = []
   const sockets = new Set<Socket>()
   const server: Server = createServer((inc) => {
@@ -27,8 +34,8 @@ export async function countingProxy (targetPort: number, targetHost = '127.0.0.1
     sockets.add(out)
     let open = 2
     const closeOne = () => { if (--open === 0) c.closed = true; inc.destroy(); out.destroy() }
-    inc.on('data', (d: Buffer) => { c.toTarget += d.length; out.write(d) })
-    out.on('data', (d: Buffer) => { c.fromTarget += d.length; inc.write(d) })
+    inc.on('data', (d: Buffer) => { c.toTarget += d.length; send(out, d) })
+    out.on('data', (d: Buffer) => { c.fromTarget += d.length; send(inc, d) })
     for (const s of [inc, out]) {
       s.on('error', () => {})
       s.on('close', () => { sockets.delete(s); closeOne() })
