@@ -24,6 +24,7 @@ export interface UdpRelay {
 export const ST_DATA = 0
 export const ST_FIN = 1
 export const ST_STATE = 2
+export const ST_SYN = 4
 const UTP_VERSION = 1
 
 /** The type of a uTP packet, or null for a datagram that is not one. */
