@@ -56,9 +56,9 @@ export async function run (argv: string[]): Promise<number> {
     const tty = !json && process.stderr.isTTY
     const outcome = await new Promise<Outcome | 'signal'>((done) => {
       const started = Date.now()
-      const poll = setInterval(() => {
+      const check = (): void => {
         const t = engine.list().find((x) => x.infoHash === infoHash)
-        if (!t) return done({ ok: false, code: 'INTERNAL', message: 'the torrent disappeared' })
+        if (!t) return finish({ ok: false, code: 'INTERNAL', message: 'the torrent disappeared' })
         emit({ type: 'progress', infoHash, name: t.name, state: t.state, progress: t.progress, downloaded: t.downloaded, size: t.size, downloadSpeed: t.downloadSpeed, peers: t.peers + t.seeds, eta: t.eta })
         if (tty) process.stderr.write(`\r${bar(t.progress)} ${(t.progress * 100).toFixed(1).padStart(5)}%  ${bytes(t.downloadSpeed)}/s  ${t.peers + t.seeds} peers  ETA ${duration(t.eta)}  ${t.state}   `)
         if (t.state === 'error') return finish({ ok: false, code: t.errorCode ?? 'INTERNAL', message: t.error ?? 'the download failed' })
@@ -66,8 +66,12 @@ export async function run (argv: string[]): Promise<number> {
         if (timeoutS !== null && Date.now() - started > timeoutS * 1000) {
           return finish({ ok: false, code: 'INTERNAL', message: `not complete after ${timeoutS} s (${(t.progress * 100).toFixed(1)}%, ${t.peers + t.seeds} peers)` })
         }
-      }, 250)
-      const finish = (o: Outcome | 'signal') => { clearInterval(poll); done(o) }
+      }
+      const poll = setInterval(check, 250)
+      // The poll alone finished up to 250 ms after the last piece was verified.
+      const onDone = (e: { infoHash: string }): void => { if (e.infoHash === infoHash) check() }
+      engine.on('torrent.done', onDone)
+      const finish = (o: Outcome | 'signal') => { clearInterval(poll); engine.off('torrent.done', onDone); done(o) }
       void untilSignal().then(() => finish('signal'))
     })
     if (tty) process.stderr.write('\n')
