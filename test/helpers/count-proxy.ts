@@ -1,7 +1,9 @@
 // A TCP relay on loopback that counts the bytes of each connection in each direction: lets a test
 // see exactly what two real peers said to each other, without changing either of them. With
 // `delayMs` it holds each chunk that long each way, a long path between two real peers on one host
-// (this kernel has no netem).
+// (this kernel has no netem). With `turnAway` it closes that many first connections once they have
+// sent something, relaying nothing, as libtorrent closes a handshake for a torrent it has not
+// started yet.
 import { createServer, connect, type Server, type Socket } from 'node:net'
 
 export interface RelayedConnection {
@@ -18,7 +20,7 @@ export interface CountingProxy {
   close: () => Promise<void>
 }
 
-export async function countingProxy (targetPort: number, targetHost = '127.0.0.1', o: { delayMs?: number } = {}): Promise<CountingProxy> {
+export async function countingProxy (targetPort: number, targetHost = '127.0.0.1', o: { delayMs?: number; turnAway?: number } = {}): Promise<CountingProxy> {
   // Timers of one duration fire in the order they were set, so a delayed stream stays in order.
   const send = (to: Socket, d: Buffer): void => {
     if (o.delayMs) setTimeout(() => { if (!to.destroyed) to.write(d) }, o.delayMs)
@@ -29,6 +31,13 @@ export async function countingProxy (targetPort: number, targetHost = '127.0.0.1
   const server: Server = createServer((inc) => {
     const c: RelayedConnection = { toTarget: 0, fromTarget: 0, closed: false }
     connections.push(c)
+    if (connections.length <= (o.turnAway ?? 0)) {
+      sockets.add(inc)
+      inc.on('error', () => {})
+      inc.once('data', (d: Buffer) => { c.toTarget += d.length; inc.destroy() })
+      inc.on('close', () => { sockets.delete(inc); c.closed = true })
+      return
+    }
     const out = connect({ port: targetPort, host: targetHost })
     sockets.add(inc)
     sockets.add(out)
