@@ -7,19 +7,21 @@
 // The other half of the patch, resending a resend lost again, needs a receiver whose selective ack
 // reaches past 32 packets, as libtorrent's does: test/interop/qbittorrent.test.ts.
 // A dial answered with a FIN (libtorrent turning it away) is refused at once, not left to the
-// caller's connect timeout.
+// caller's connect timeout. Each process draws its own connection IDs and sequence numbers (stock
+// libutp's rand() was never seeded: every process began with ID 0x4567).
 // The last part holds what is in flight on a path with almost no delay under what a receiver's
 // default UDP buffer holds: a receiver in its own process, behind a relay that counts.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
+import { createSocket } from 'node:dgram'
 import { createInterface } from 'node:readline'
 import { createHash, randomBytes } from 'node:crypto'
 import { dirname, join } from 'node:path'
 import type { Duplex } from 'node:stream'
 import { waitFor } from '../helpers/fixtures.ts'
-import { udpRelay, utpType, withUtpType, ST_FIN, ST_STATE } from '../helpers/udp-relay.ts'
+import { udpRelay, utpType, withUtpType, ST_FIN, ST_STATE, ST_SYN } from '../helpers/udp-relay.ts'
 import { utp } from '../helpers/utp-native.ts'
 
 const require = createRequire(import.meta.url)
@@ -157,5 +159,24 @@ test('uTP: a SYN answered with a FIN is a refused dial at once, not one left han
   } finally {
     await Promise.all([closed(client), server.close()])
     relay.close()
+  }
+})
+
+test('uTP: each process dials with its own connection ID and first sequence number', async () => {
+  const listener = createSocket('udp4')
+  const syns: Buffer[] = []
+  listener.on('message', (msg) => { if (utpType(msg) === ST_SYN) syns.push(msg) })
+  const port = await new Promise<number>((resolve) => listener.bind(0, '127.0.0.1', () => resolve(listener.address().port)))
+  try {
+    // the first dial of two fresh processes: nothing answers, the SYN is all that is wanted
+    const dial = `const c = require(${JSON.stringify(require.resolve('utp-native'))}).connect(${port}, '127.0.0.1'); c.on('error', () => {}); setTimeout(() => process.exit(0), 200)`
+    for (let i = 0; i < 2; i++) assert.equal(spawnSync(process.execPath, ['-e', dial], { stdio: 'inherit' }).status, 0)
+    await waitFor('a SYN from each process', () => syns.length >= 2, 5000, 10)
+    // a SYN resent by one process repeats its ID and number, so two distinct pairs are two draws
+    const drawn = [...new Set(syns.map((m) => `${m.readUInt16BE(2).toString(16)}/${m.readUInt16BE(16).toString(16)}`))]
+    console.log(`uTP: first dials of two processes, connection ID / sequence number: ${drawn.join(', ')}`)
+    assert.equal(drawn.length, 2, `both processes dialled with connection ID / sequence number ${drawn[0]}`)
+  } finally {
+    listener.close()
   }
 })
