@@ -6,11 +6,13 @@
 // and stock libutp's floor of 1000 ms, so it tells which timer ran; it is not a speed target.
 // The other half of the patch, resending a resend lost again, needs a receiver whose selective ack
 // reaches past 32 packets, as libtorrent's does: test/interop/qbittorrent.test.ts.
-// A dial answered with a FIN (libtorrent turning it away) is refused at once, not left to the
-// caller's connect timeout. Each process draws its own connection IDs and sequence numbers (stock
-// libutp's rand() was never seeded: every process began with ID 0x4567).
-// The last part holds what is in flight on a path with almost no delay under what a receiver's
+// The patch also holds what is in flight on a path with almost no delay under what a receiver's
 // default UDP buffer holds: a receiver in its own process, behind a relay that counts.
+// A dial answered with a FIN (libtorrent turning it away) is refused at once, not left to the
+// caller's connect timeout, and a FIN carrying libtorrent's close reason ends a connection at once.
+// libtorrent numbers packets after its FIN as if the FIN took no sequence number; its ack of our
+// FIN, so numbered, completes the close. Each process draws its own connection IDs and sequence
+// numbers (stock libutp's rand() was never seeded: every process began with ID 0x4567).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
@@ -21,7 +23,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { dirname, join } from 'node:path'
 import type { Duplex } from 'node:stream'
 import { waitFor } from '../helpers/fixtures.ts'
-import { udpRelay, utpType, withUtpType, ST_FIN, ST_STATE, ST_SYN } from '../helpers/udp-relay.ts'
+import { udpRelay, utpType, withUtpType, ST_FIN, ST_STATE, ST_RESET, ST_SYN } from '../helpers/udp-relay.ts'
 import { utp } from '../helpers/utp-native.ts'
 
 const require = createRequire(import.meta.url)
@@ -158,6 +160,101 @@ test('uTP: a SYN answered with a FIN is a refused dial at once, not one left han
     assert.equal(outcome, 'UTP_ECONNREFUSED')
   } finally {
     await Promise.all([closed(client), server.close()])
+    relay.close()
+  }
+})
+
+/**
+ * A copy of a uTP packet with libtorrent's close reason in front of its extensions: extension 3,
+ * 4 bytes, reason 1 (libtorrent's duplicate_peer_id), byte for byte as qBittorrent sends it on the
+ * FIN that refuses a second connection from one address.
+ */
+function withCloseReason (msg: Buffer): Buffer {
+  const header = Buffer.from(msg.subarray(0, 20))
+  const firstExtension = header.readUInt8(1)
+  header.writeUInt8(3, 1)
+  return Buffer.concat([header, Buffer.from([firstExtension, 4, 0, 0, 0, 1]), msg.subarray(20)])
+}
+
+test('uTP: a FIN carrying libtorrent\'s close reason ends the connection at once', { timeout: 60000 }, async () => {
+  const server = utp.createServer()
+  let accepted: Duplex | undefined
+  server.on('connection', (c) => { accepted = watched(c); c.on('error', () => {}) })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  let rewritten = 0
+  const relay = await udpRelay(server.address().port, () => false, (direction, msg) => {
+    if (direction !== 'toConnector' || utpType(msg) !== ST_FIN) return msg
+    rewritten++
+    return withCloseReason(msg)
+  })
+  const client = watched(utp.connect(relay.port, '127.0.0.1'))
+  client.on('error', () => {})
+  try {
+    client.write(Buffer.from('hello'))
+    await waitFor('the listener to accept the connection', () => accepted !== undefined, 10000, 10)
+    let timer: NodeJS.Timeout | undefined
+    const outcome = new Promise<string>((resolve) => {
+      client.once('end', () => resolve('ended'))
+      timer = setTimeout(() => resolve('no end 5 s after the FIN'), 5000)
+    }).finally(() => clearTimeout(timer))
+    client.resume()
+    accepted!.destroy() // its FIN reaches the client with the close reason added
+    // stock libutp took a packet with extension 3 for another protocol's and never read the FIN
+    assert.equal(await outcome, 'ended')
+    assert.ok(rewritten >= 1)
+  } finally {
+    // bounded: where the FIN went unread, the client's own FIN is never answered and libutp resends it for 30 s
+    await Promise.race([closed(client), new Promise((resolve) => setTimeout(resolve, 10000).unref())])
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+    relay.close()
+  }
+})
+
+test('uTP: libtorrent\'s ack of our FIN, numbered as libtorrent numbers it, completes the close', { timeout: 60000 }, async () => {
+  const server = utp.createServer()
+  let accepted: Duplex | undefined
+  server.on('connection', (c) => { accepted = watched(c); c.on('error', () => {}) })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  // After the listener's FIN, its acks go on numbered with that FIN's own number, as libtorrent's do
+  // (libutp numbers them one past it), and it sends no reset: libtorrent holds its socket and acks a
+  // resent FIN again, where libutp, its socket gone, resets the connection.
+  let listenerFin: number | undefined
+  let renumbered = 0
+  let clientFins = 0
+  const relay = await udpRelay(server.address().port, () => false, (direction, msg) => {
+    if (direction === 'toListener' && utpType(msg) === ST_FIN) clientFins++
+    if (direction !== 'toConnector') return msg
+    const type = utpType(msg)
+    if (type === ST_RESET) return null
+    if (type === ST_FIN && listenerFin === undefined) listenerFin = msg.readUInt16BE(16)
+    if (type !== ST_STATE || listenerFin === undefined || msg.readUInt16BE(16) !== (listenerFin + 1) % 65536) return msg
+    renumbered++
+    const out = Buffer.from(msg)
+    out.writeUInt16BE(listenerFin, 16)
+    return out
+  })
+  const client = watched(utp.connect(relay.port, '127.0.0.1'))
+  client.on('error', () => {})
+  try {
+    client.write(Buffer.from('hello'))
+    await waitFor('the listener to accept the connection', () => accepted !== undefined, 10000, 10)
+    const ended = new Promise<void>((resolve) => client.once('end', () => resolve()))
+    client.resume()
+    accepted!.destroy() // the listener closes first, as qBittorrent does when it refuses or drops a peer
+    await ended
+    const destroyedAt = performance.now()
+    let timer: NodeJS.Timeout | undefined
+    const outcome = await Promise.race([
+      closed(client).then(() => `closed after ${(performance.now() - destroyedAt).toFixed(0)} ms`),
+      new Promise<string>((resolve) => { timer = setTimeout(() => resolve('still closing 3 s later'), 3000) })
+    ]).finally(() => clearTimeout(timer))
+    console.log(`uTP: our FIN acked as libtorrent numbers it (${renumbered} acks renumbered, our FIN sent ${clientFins} times): ${outcome}`)
+    // stock libutp dropped the ack as an old packet and resent its FIN until it gave up
+    assert.match(outcome, /^closed after/)
+    assert.ok(renumbered >= 1, 'no ack of our FIN came back after the listener\'s FIN')
+  } finally {
+    await Promise.race([closed(client), new Promise((resolve) => setTimeout(resolve, 10000).unref())])
+    await new Promise<void>((resolve) => server.close(() => resolve()))
     relay.close()
   }
 })

@@ -24,6 +24,7 @@ export interface UdpRelay {
 export const ST_DATA = 0
 export const ST_FIN = 1
 export const ST_STATE = 2
+export const ST_RESET = 3
 export const ST_SYN = 4
 const UTP_VERSION = 1
 
@@ -46,8 +47,8 @@ function bind (s: Socket): Promise<number> {
   return new Promise((resolve) => s.bind(0, '127.0.0.1', () => resolve(s.address().port)))
 }
 
-/** Returns the datagram to forward in place of `msg` (any uTP packet, not only data). */
-export type RewriteRule = (direction: RelayDirection, msg: Buffer) => Buffer
+/** Returns the datagram to forward in place of `msg` (any uTP packet, not only data), or null to drop it. */
+export type RewriteRule = (direction: RelayDirection, msg: Buffer) => Buffer | null
 
 export async function udpRelay (listenerPort: number, drop: DropRule, rewrite: RewriteRule = (_d, msg) => msg): Promise<UdpRelay> {
   const front = createSocket('udp4')
@@ -81,10 +82,12 @@ export async function udpRelay (listenerPort: number, drop: DropRule, rewrite: R
   }
   front.on('message', (msg, from) => {
     connector = from
-    if (keep('toListener', msg)) back.send(rewrite('toListener', msg), listenerPort, '127.0.0.1')
+    const out = keep('toListener', msg) ? rewrite('toListener', msg) : null
+    if (out) back.send(out, listenerPort, '127.0.0.1')
   })
   back.on('message', (msg) => {
-    if (connector && keep('toConnector', msg)) front.send(rewrite('toConnector', msg), connector.port, connector.address)
+    const out = connector && keep('toConnector', msg) ? rewrite('toConnector', msg) : null
+    if (connector && out) front.send(out, connector.port, connector.address)
   })
   const port = await bind(front)
   await bind(back)
