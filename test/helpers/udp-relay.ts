@@ -1,5 +1,5 @@
-// A loopback UDP relay in front of a uTP listener that can drop chosen uTP data packets, delay every
-// datagram, and records when each one arrived (so a test can see how a sender recovered).
+// A loopback UDP relay in front of a uTP listener that can drop chosen uTP data packets, and records
+// when each one arrived (so a test can see how a sender recovered).
 import { createSocket, type Socket, type RemoteInfo } from 'node:dgram'
 
 /** toListener: from whoever dialled the relay; toConnector: the listener's replies. */
@@ -50,8 +50,7 @@ function bind (s: Socket): Promise<number> {
 /** Returns the datagram to forward in place of `msg` (any uTP packet, not only data), or null to drop it. */
 export type RewriteRule = (direction: RelayDirection, msg: Buffer) => Buffer | null
 
-/** `delayMs`: each datagram is held this long before it goes on, either way (a longer path). */
-export async function udpRelay (listenerPort: number, drop: DropRule, rewrite: RewriteRule = (_d, msg) => msg, delayMs = 0): Promise<UdpRelay> {
+export async function udpRelay (listenerPort: number, drop: DropRule, rewrite: RewriteRule = (_d, msg) => msg): Promise<UdpRelay> {
   const front = createSocket('udp4')
   const back = createSocket('udp4')
   const seen: Record<RelayDirection, Map<number, number[]>> = { toListener: new Map(), toConnector: new Map() }
@@ -81,21 +80,14 @@ export async function udpRelay (listenerPort: number, drop: DropRule, rewrite: R
     seen[direction].set(seq, times)
     return !drop(direction, seq, times.length)
   }
-  // timers of one duration fire in the order they were set, so a delay keeps the datagrams' order
-  let closed = false
-  const later = (send: () => void): void => {
-    if (delayMs > 0) setTimeout(() => { if (!closed) send() }, delayMs)
-    else send()
-  }
   front.on('message', (msg, from) => {
     connector = from
     const out = keep('toListener', msg) ? rewrite('toListener', msg) : null
-    if (out) later(() => back.send(out, listenerPort, '127.0.0.1'))
+    if (out) back.send(out, listenerPort, '127.0.0.1')
   })
   back.on('message', (msg) => {
-    const to = connector
-    const out = to && keep('toConnector', msg) ? rewrite('toConnector', msg) : null
-    if (to && out) later(() => front.send(out, to.port, to.address))
+    const out = connector && keep('toConnector', msg) ? rewrite('toConnector', msg) : null
+    if (connector && out) front.send(out, connector.port, connector.address)
   })
   const port = await bind(front)
   await bind(back)
@@ -105,7 +97,7 @@ export async function udpRelay (listenerPort: number, drop: DropRule, rewrite: R
     resent: (direction) => [...seen[direction].values()].filter((t) => t.length > 1).length,
     sent: (direction) => seen[direction].size,
     maxInFlight: (direction) => maxInFlight[direction],
-    close: () => { closed = true; front.close(); back.close() }
+    close: () => { front.close(); back.close() }
   }
 }
 
