@@ -44,8 +44,16 @@ function closed (c: Duplex): Promise<void> {
   return closing.get(c) ?? Promise.reject(new Error('closed() needs a connection from watched()'))
 }
 
-/** A uTP server that hashes what it receives. */
-async function sink (): Promise<{ port: number; received: () => number; digest: () => string; close: () => Promise<void> }> {
+/**
+ * Waits at most `ms` for a closing: where a test's change is missing, the closing handshake it
+ * covers never completes and libutp resends its FIN for 30 s.
+ */
+function within (closing: Promise<unknown>, ms: number): Promise<unknown> {
+  return Promise.race([closing, new Promise((resolve) => setTimeout(resolve, ms).unref())])
+}
+
+/** A uTP server that hashes what it receives; `first()` is the first connection it accepted. */
+async function sink (): Promise<{ port: number; received: () => number; digest: () => string; first: () => Duplex | undefined; close: () => Promise<void> }> {
   const server = utp.createServer()
   const hash = createHash('sha256')
   const conns: Duplex[] = []
@@ -60,6 +68,7 @@ async function sink (): Promise<{ port: number; received: () => number; digest: 
     port: server.address().port,
     received: () => bytes,
     digest: () => hash.copy().digest('hex'),
+    first: () => conns[0],
     close: async () => { await Promise.all(conns.map(closed)); await new Promise<void>((resolve) => server.close(() => resolve())) }
   }
 }
@@ -177,12 +186,9 @@ function withCloseReason (msg: Buffer): Buffer {
 }
 
 test('uTP: a FIN carrying libtorrent\'s close reason ends the connection at once', { timeout: 60000 }, async () => {
-  const server = utp.createServer()
-  let accepted: Duplex | undefined
-  server.on('connection', (c) => { accepted = watched(c); c.on('error', () => {}) })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const server = await sink()
   let rewritten = 0
-  const relay = await udpRelay(server.address().port, () => false, (direction, msg) => {
+  const relay = await udpRelay(server.port, () => false, (direction, msg) => {
     if (direction !== 'toConnector' || utpType(msg) !== ST_FIN) return msg
     rewritten++
     return withCloseReason(msg)
@@ -191,37 +197,32 @@ test('uTP: a FIN carrying libtorrent\'s close reason ends the connection at once
   client.on('error', () => {})
   try {
     client.write(Buffer.from('hello'))
-    await waitFor('the listener to accept the connection', () => accepted !== undefined, 10000, 10)
+    await waitFor('the listener to accept the connection', () => server.first() !== undefined, 10000, 10)
     let timer: NodeJS.Timeout | undefined
     const outcome = new Promise<string>((resolve) => {
       client.once('end', () => resolve('ended'))
       timer = setTimeout(() => resolve('no end 5 s after the FIN'), 5000)
     }).finally(() => clearTimeout(timer))
     client.resume()
-    accepted!.destroy() // its FIN reaches the client with the close reason added
+    server.first()!.destroy() // its FIN reaches the client with the close reason added
     // stock libutp took a packet with extension 3 for another protocol's and never read the FIN
     assert.equal(await outcome, 'ended')
     assert.ok(rewritten >= 1)
   } finally {
-    // bounded: where the FIN went unread, the client's own FIN is never answered and libutp resends it for 30 s
-    await Promise.race([closed(client), new Promise((resolve) => setTimeout(resolve, 10000).unref())])
-    await new Promise<void>((resolve) => server.close(() => resolve()))
+    await within(Promise.all([closed(client), server.close()]), 10000)
     relay.close()
   }
 })
 
 test('uTP: libtorrent\'s ack of our FIN, numbered as libtorrent numbers it, completes the close', { timeout: 60000 }, async () => {
-  const server = utp.createServer()
-  let accepted: Duplex | undefined
-  server.on('connection', (c) => { accepted = watched(c); c.on('error', () => {}) })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const server = await sink()
   // After the listener's FIN, its acks go on numbered with that FIN's own number, as libtorrent's do
   // (libutp numbers them one past it), and it sends no reset: libtorrent holds its socket and acks a
   // resent FIN again, where libutp, its socket gone, resets the connection.
   let listenerFin: number | undefined
   let renumbered = 0
   let clientFins = 0
-  const relay = await udpRelay(server.address().port, () => false, (direction, msg) => {
+  const relay = await udpRelay(server.port, () => false, (direction, msg) => {
     if (direction === 'toListener' && utpType(msg) === ST_FIN) clientFins++
     if (direction !== 'toConnector') return msg
     const type = utpType(msg)
@@ -237,10 +238,10 @@ test('uTP: libtorrent\'s ack of our FIN, numbered as libtorrent numbers it, comp
   client.on('error', () => {})
   try {
     client.write(Buffer.from('hello'))
-    await waitFor('the listener to accept the connection', () => accepted !== undefined, 10000, 10)
+    await waitFor('the listener to accept the connection', () => server.first() !== undefined, 10000, 10)
     const ended = new Promise<void>((resolve) => client.once('end', () => resolve()))
     client.resume()
-    accepted!.destroy() // the listener closes first, as qBittorrent does when it refuses or drops a peer
+    server.first()!.destroy() // the listener closes first, as qBittorrent does when it refuses or drops a peer
     await ended
     const destroyedAt = performance.now()
     let timer: NodeJS.Timeout | undefined
@@ -253,8 +254,7 @@ test('uTP: libtorrent\'s ack of our FIN, numbered as libtorrent numbers it, comp
     assert.match(outcome, /^closed after/)
     assert.ok(renumbered >= 1, 'no ack of our FIN came back after the listener\'s FIN')
   } finally {
-    await Promise.race([closed(client), new Promise((resolve) => setTimeout(resolve, 10000).unref())])
-    await new Promise<void>((resolve) => server.close(() => resolve()))
+    await within(Promise.all([closed(client), server.close()]), 10000)
     relay.close()
   }
 })
