@@ -86,10 +86,10 @@ test('shoal seed seeds, qbittorrent-nox downloads (addPeers)', { timeout: 150000
 // send it to uTP. `shoal get` exits once done, without waiting on the uTP closing handshake.
 // A second `shoal get` right after the first: libtorrent takes one connection per address, so it is
 // let in only once the first one's close is complete on both sides. Stock libutp left it
-// incomplete (libtorrent's acks after its FIN, numbered as libtorrent numbers them, were dropped, and
-// libtorrent dropped ours), and missed the FIN refusing the second (libtorrent's close reason, an
-// extension stock libutp did not read): its first byte came 67 s later, with only the second
-// mended 10.8 s later, now about 0.3 s. The 6 s bound tells those apart; it is not a speed target.
+// incomplete (it never acked qBittorrent's FIN when the two FINs crossed, and libtorrent dropped
+// its acks numbered past its own FIN), and missed the FIN refusing the second (libtorrent's close
+// reason, an extension stock libutp did not read): first byte 67 s later stock, 10.8 s with only
+// the close reason read, now about 0.3 s. The 6 s bound tells those apart; it is not a speed target.
 test('a uTP-only qbittorrent-nox seeds, shoal get downloads over uTP and exits once done, and a second get right after is let in', { timeout: 200000 }, async (t) => {
   if (!hasBinary('qbittorrent-nox')) { t.skip('qbittorrent-nox not installed'); return }
   const dir = tempDir('shoal-interop-qbit-utp-')
