@@ -12,7 +12,10 @@
 // caller's connect timeout, and a FIN carrying libtorrent's close reason ends a connection at once.
 // libtorrent numbers packets after its FIN as if the FIN took no sequence number; its ack of our
 // FIN, so numbered, completes the close. Each process draws its own connection IDs and sequence
-// numbers (stock libutp's rand() was never seeded: every process began with ID 0x4567).
+// numbers (stock libutp's rand() was never seeded: every process began with ID 0x4567). A closed
+// connection whose FIN is acked before the peer's FIN comes stays to ack that FIN (stock destroyed
+// it at the ack and reset the FIN); taking a FIN over missing data needs a sender that sends its FIN
+// with data in flight, as libtorrent does and libutp does not: test/interop/qbittorrent.test.ts.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
@@ -23,7 +26,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { dirname, join } from 'node:path'
 import type { Duplex } from 'node:stream'
 import { waitFor } from '../helpers/fixtures.ts'
-import { udpRelay, utpType, withUtpType, ST_FIN, ST_STATE, ST_RESET, ST_SYN } from '../helpers/udp-relay.ts'
+import { udpRelay, utpType, withUtpType, ackThenLateFin, describeControl, ST_FIN, ST_STATE, ST_RESET, ST_SYN, type UdpRelay } from '../helpers/udp-relay.ts'
 import { utp } from '../helpers/utp-native.ts'
 
 const require = createRequire(import.meta.url)
@@ -275,5 +278,45 @@ test('uTP: each process dials with its own connection ID and first sequence numb
     assert.equal(drawn.length, 2, `both processes dialled with connection ID / sequence number ${drawn[0]}`)
   } finally {
     listener.close()
+  }
+})
+
+/** Whether the connector acked the listener's FIN (and did not reset it), from what a relay saw. */
+function listenerFinAcked (relay: UdpRelay): { finSeq: number | undefined; acked: boolean; reset: boolean; log: string } {
+  const packets = relay.controls()
+  const fin = packets.find((p) => p.direction === 'toConnector' && p.type === ST_FIN)
+  const afterFin = fin ? packets.slice(packets.indexOf(fin)) : []
+  return {
+    finSeq: fin?.seq,
+    acked: afterFin.some((p) => p.direction === 'toListener' && p.type === ST_STATE && p.ack === fin?.seq),
+    reset: afterFin.some((p) => p.direction === 'toListener' && p.type === ST_RESET),
+    log: packets.map(describeControl).join('\n')
+  }
+}
+
+test('uTP: a closed connection whose FIN is acked before the peer\'s FIN comes stays to ack that FIN', { timeout: 60000 }, async () => {
+  const server = await sink()
+  // the listener's FIN, which acks the client's, goes on as an ack at once and as the FIN 600 ms later
+  const { rewrite, delay } = ackThenLateFin({ pathMs: 0, lateFinMs: 600 })
+  const relay = await udpRelay(server.port, () => false, rewrite, delay)
+  const client = watched(utp.connect(relay.port, '127.0.0.1'))
+  client.on('error', () => {})
+  try {
+    client.write(Buffer.from('hello'))
+    await waitFor('the listener to accept the connection', () => server.first() !== undefined, 10000, 10)
+    const accepted = server.first()!
+    accepted.on('end', () => accepted.destroy()) // the listener closes when the client's FIN reaches it
+    const closingAt = performance.now()
+    await within(closed(client), 5000)
+    const closedAfter = performance.now() - closingAt
+    await within(closed(accepted), 5000)
+    const seen = listenerFinAcked(relay)
+    console.log(`uTP: client closed ${closedAfter.toFixed(0)} ms after it began; listener's FIN ${seen.acked ? 'acked' : 'not acked'}${seen.reset ? ', reset' : ''}`)
+    // stock libutp destroyed the client at the ack of its FIN and reset the FIN that came after it
+    assert.ok(seen.finSeq !== undefined, `no FIN from the listener:\n${seen.log}`)
+    assert.ok(seen.acked && !seen.reset, `the listener's FIN was not acked:\n${seen.log}`)
+  } finally {
+    await within(Promise.all([closed(client), server.close()]), 5000)
+    relay.close()
   }
 })

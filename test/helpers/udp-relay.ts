@@ -1,5 +1,5 @@
-// A loopback UDP relay in front of a uTP listener that can drop chosen uTP data packets, and records
-// when each one arrived (so a test can see how a sender recovered).
+// A loopback UDP relay in front of a uTP listener that can drop chosen uTP data packets, delay
+// datagrams, and records when each one arrived (so a test can see how a sender recovered).
 import { createSocket, type Socket, type RemoteInfo } from 'node:dgram'
 
 /** toListener: from whoever dialled the relay; toConnector: the listener's replies. */
@@ -17,6 +17,8 @@ export interface UdpRelay {
   sent: (direction: RelayDirection) => number
   /** The most data packets in `direction` sent and not yet cumulatively acked by the other side. */
   maxInFlight: (direction: RelayDirection) => number
+  /** SYNs, FINs, RESETs and the acks after a FIN or RESET (until the next SYN), as they arrived. */
+  controls: () => ControlPacket[]
   close: () => void
 }
 
@@ -27,6 +29,14 @@ export const ST_STATE = 2
 export const ST_RESET = 3
 export const ST_SYN = 4
 const UTP_VERSION = 1
+const TYPE_NAMES = ['DATA', 'FIN', 'STATE', 'RESET', 'SYN']
+
+export interface ControlPacket { atMs: number; direction: RelayDirection; type: number; seq: number; ack: number }
+
+/** A control packet as one line of a failure message. */
+export function describeControl (p: ControlPacket): string {
+  return `${p.atMs.toFixed(1)} ms ${p.direction} ${TYPE_NAMES[p.type] ?? p.type} seq ${p.seq} ack ${p.ack}`
+}
 
 /** The type of a uTP packet, or null for a datagram that is not one. */
 export function utpType (msg: Buffer): number | null {
@@ -47,10 +57,15 @@ function bind (s: Socket): Promise<number> {
   return new Promise((resolve) => s.bind(0, '127.0.0.1', () => resolve(s.address().port)))
 }
 
-/** Returns the datagram to forward in place of `msg` (any uTP packet, not only data), or null to drop it. */
-export type RewriteRule = (direction: RelayDirection, msg: Buffer) => Buffer | null
+/** Returns the datagram(s) to forward in place of `msg` (any uTP packet, not only data), or null to drop it. */
+export type RewriteRule = (direction: RelayDirection, msg: Buffer) => Buffer | Buffer[] | null
 
-export async function udpRelay (listenerPort: number, drop: DropRule, rewrite: RewriteRule = (_d, msg) => msg): Promise<UdpRelay> {
+/** How long to hold `msg` (any uTP packet) before it goes on, in ms. */
+export type DelayRule = (direction: RelayDirection, msg: Buffer) => number
+
+/** `delay`: how long each datagram is held before it goes on, either way (a longer path), or a rule. */
+export async function udpRelay (listenerPort: number, drop: DropRule, rewrite: RewriteRule = (_d, msg) => msg, delay: number | DelayRule = 0): Promise<UdpRelay> {
+  const delayOf: DelayRule = typeof delay === 'number' ? () => delay : delay
   const front = createSocket('udp4')
   const back = createSocket('udp4')
   const seen: Record<RelayDirection, Map<number, number[]>> = { toListener: new Map(), toConnector: new Map() }
@@ -64,9 +79,17 @@ export async function udpRelay (listenerPort: number, drop: DropRule, rewrite: R
     if (seq !== undefined && ack !== undefined) maxInFlight[d] = Math.max(maxInFlight[d], ahead(seq, ack))
   }
   let connector: RemoteInfo | undefined
+  const controls: ControlPacket[] = []
+  let closing = false
+  const openedAt = performance.now()
   const keep = (direction: RelayDirection, msg: Buffer): boolean => {
     const type = utpType(msg)
     if (type === null) return true
+    if (type === ST_FIN || type === ST_RESET) closing = true
+    if (type === ST_SYN) closing = false
+    if (type !== ST_DATA && (type !== ST_STATE || closing)) {
+      controls.push({ atMs: performance.now() - openedAt, direction, type, seq: msg.readUInt16BE(16), ack: msg.readUInt16BE(18) })
+    }
     // every uTP packet carries the sender's cumulative ack of the other direction
     lastAck[direction] = msg.readUInt16BE(18)
     noteInFlight(other(direction))
@@ -80,14 +103,23 @@ export async function udpRelay (listenerPort: number, drop: DropRule, rewrite: R
     seen[direction].set(seq, times)
     return !drop(direction, seq, times.length)
   }
+  // timers of one duration fire in the order they were set, so one delay for all keeps the datagrams' order
+  let closed = false
+  const later = (ms: number, send: () => void): void => {
+    if (ms > 0) setTimeout(() => { if (!closed) send() }, ms)
+    else send()
+  }
+  const forward = (direction: RelayDirection, msg: Buffer, send: (out: Buffer) => void): void => {
+    const out = keep(direction, msg) ? rewrite(direction, msg) : null
+    for (const one of out === null ? [] : Array.isArray(out) ? out : [out]) later(delayOf(direction, one), () => send(one))
+  }
   front.on('message', (msg, from) => {
     connector = from
-    const out = keep('toListener', msg) ? rewrite('toListener', msg) : null
-    if (out) back.send(out, listenerPort, '127.0.0.1')
+    forward('toListener', msg, (out) => back.send(out, listenerPort, '127.0.0.1'))
   })
   back.on('message', (msg) => {
-    const out = connector && keep('toConnector', msg) ? rewrite('toConnector', msg) : null
-    if (connector && out) front.send(out, connector.port, connector.address)
+    const to = connector
+    if (to) forward('toConnector', msg, (out) => front.send(out, to.port, to.address))
   })
   const port = await bind(front)
   await bind(back)
@@ -97,7 +129,32 @@ export async function udpRelay (listenerPort: number, drop: DropRule, rewrite: R
     resent: (direction) => [...seen[direction].values()].filter((t) => t.length > 1).length,
     sent: (direction) => seen[direction].size,
     maxInFlight: (direction) => maxInFlight[direction],
-    close: () => { front.close(); back.close() }
+    controls: () => [...controls],
+    close: () => { closed = true; front.close(); back.close() }
+  }
+}
+
+/**
+ * Rules for a relay that holds every datagram `pathMs`, and closes as a busy libtorrent does: its FIN
+ * that acks the connector's FIN is split in two, an ack at once and the FIN `lateFinMs` later; and the
+ * listener's data that comes after the connector's FIN is held `holdDataMs` more (lost, and resent
+ * after the FIN: libtorrent sends its FIN whatever is still in flight).
+ */
+export function ackThenLateFin (o: { pathMs: number; lateFinMs: number; holdDataMs?: number }): { rewrite: RewriteRule; delay: DelayRule } {
+  let connectorFin: number | undefined
+  const finAckingConnectors = (direction: RelayDirection, msg: Buffer): boolean =>
+    direction === 'toConnector' && utpType(msg) === ST_FIN && msg.readUInt16BE(18) === connectorFin
+  return {
+    rewrite: (direction, msg) => {
+      if (direction === 'toListener' && utpType(msg) === ST_FIN) connectorFin = msg.readUInt16BE(16)
+      if (direction === 'toListener' && utpType(msg) === ST_SYN) connectorFin = undefined // a new connection
+      return finAckingConnectors(direction, msg) ? [withUtpType(msg, ST_STATE), msg] : msg
+    },
+    delay: (direction, msg) => {
+      if (finAckingConnectors(direction, msg)) return o.pathMs + o.lateFinMs
+      const heldData = direction === 'toConnector' && connectorFin !== undefined && utpType(msg) === ST_DATA
+      return o.pathMs + (heldData ? o.holdDataMs ?? 0 : 0)
+    }
   }
 }
 
