@@ -4,9 +4,9 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { tempDir, sha256File, waitFor } from '../helpers/fixtures.ts'
-import { Procs, hasBinary, freePort, shoalSeed, assertShoalGetsFrom, shoalPayload, assertRunning, shoalGet } from './helpers/procs.ts'
+import { Procs, hasBinary, freePort, shoalSeed, assertShoalGetsFrom, shoalPayload, assertRunning, shoalGet, shoalCommand } from './helpers/procs.ts'
 import { Qbit, type QbitTransport } from './helpers/qbittorrent.ts'
-import { udpRelay, dropTwice, type UdpRelay } from '../helpers/udp-relay.ts'
+import { udpRelay, dropTwice, ackThenLateFin, describeControl, type UdpRelay } from '../helpers/udp-relay.ts'
 
 const SIZE = 12 * 1024 * 1024
 const SEEDING = new Set(['uploading', 'stalledUP', 'pausedUP', 'queuedUP', 'forcedUP'])
@@ -83,7 +83,7 @@ test('shoal seed seeds, qbittorrent-nox downloads (addPeers)', { timeout: 150000
 
 // qBittorrent with TCP off (Session\BTProtocol=UTP) still listens on TCP but closes every
 // connection there at once: Shoal's TCP dial connects, so only "closed before the handshake" can
-// send it to uTP. `shoal get` exits once done, without waiting on the uTP closing handshake.
+// send it to uTP. `shoal get` exits once done, waiting at most a second for uTP closing handshakes.
 // A second `shoal get` right after the first: libtorrent takes one connection per address, so it is
 // let in only once the first one's close is complete on both sides. Stock libutp left it
 // incomplete (it never acked qBittorrent's FIN when the two FINs crossed, and libtorrent dropped
@@ -114,6 +114,72 @@ test('a uTP-only qbittorrent-nox seeds, shoal get downloads over uTP and exits o
     console.log(`a second shoal get from the same uTP-only qBittorrent: done ${tookMs} ms after it started`)
     assert.ok(tookMs < 6000, `the second shoal get was done ${tookMs} ms after it started: refused while qBittorrent held the first connection`)
   } finally {
+    await procs.stopAll()
+    dir.cleanup()
+  }
+})
+
+// A `shoal get` stopped mid-download (SIGTERM, as when a user quits) from a uTP-only qBittorrent,
+// then run again: libtorrent lets the second in only once the first connection's close is complete
+// on both sides. Each run reaches qBittorrent through its own relay holding every datagram 30 ms
+// each way, so that close takes a real round trip, and closing as a busy qBittorrent can: its ack of
+// Shoal's FIN at once and its own FIN 600 ms later, with the data it still had in flight coming 1.5 s
+// later still (as if lost and resent). Before, the process exited without waiting for that close
+// (its FIN, held by libutp's Nagle rule behind a packet in flight, often never left); libutp
+// destroyed a closed socket at the ack of its FIN, leaving the FIN after it unacked; and awaiting
+// that FIN, libutp would not take it before the data ahead of it. qBittorrent then refused the
+// second run for 2.8-8.3 s. The 2 s bound tells those apart. The payload is large enough that the
+// first run is stopped with most of it still to come.
+test('a shoal get stopped mid-download from a uTP-only qbittorrent-nox and run again is let back in at once', { timeout: 200000 }, async (t) => {
+  if (!hasBinary('qbittorrent-nox')) { t.skip('qbittorrent-nox not installed'); return }
+  const dir = tempDir('shoal-interop-qbit-utp-again-')
+  const procs = new Procs()
+  const relays: UdpRelay[] = []
+  try {
+    const { src, torrent, infoHash } = shoalPayload(dir.path, 16 * 1024 * 1024)
+    const qb = await qbitSeeding(procs, dir.path, torrent, infoHash, 'utp')
+    const relayed = async (): Promise<UdpRelay> => {
+      const { rewrite, delay } = ackThenLateFin({ pathMs: 30, lateFinMs: 600, holdDataMs: 1500 })
+      const r = await udpRelay(qb.peerPort, () => false, rewrite, delay)
+      relays.push(r)
+      return r
+    }
+    const out = join(dir.path, 'out')
+    const data = join(dir.path, 'data')
+    // a refused dial brings a packet or two of qBittorrent's handshake; hundreds mean it is sending the payload
+    const flowing = (r: UdpRelay) => () => r.sent('toConnector') >= 200
+
+    const first = await relayed()
+    const interrupted = procs.start('shoal get (stopped)', ...shoalCommand('get', torrent, '--out', out, '--no-dht', '--no-lsd',
+      '--port', String(await freePort()), '--data', data, '--json', '--peer', `127.0.0.1:${first.port}`))
+    await waitFor('qBittorrent to send the payload to the first run', flowing(first), 60000, 10)
+    const stoppedAt = performance.now()
+    process.kill(interrupted.child.pid!, 'SIGTERM')
+    const code = await interrupted.exited
+    console.log(`the stopped shoal get exited ${(performance.now() - stoppedAt).toFixed(0)} ms after SIGTERM`)
+    assert.notEqual(code, 0)
+    assert.match(interrupted.output(), /INTERRUPTED/)
+
+    const second = await relayed()
+    const startedAt = performance.now()
+    const again = shoalGet(procs, torrent, { out, data, port: await freePort(), peers: [`127.0.0.1:${second.port}`], timeoutS: 90 })
+    // the second run dials the first's peer too (its torrent record keeps the peers it was given)
+    const firstBefore = first.sent('toConnector')
+    const flowingAgain = (): boolean => second.sent('toConnector') + first.sent('toConnector') - firstBefore >= 200
+    let secondDone = false
+    void again.then(() => { secondDone = true })
+    await waitFor('qBittorrent to send the payload to the second run', () => flowingAgain() || secondDone, 60000, 10)
+    const letInMs = performance.now() - startedAt
+    const { code: code2, proc } = await again
+    assert.ok(flowingAgain(), `the second run ended (exit ${code2}) before qBittorrent sent it the payload:\n${proc.output().split('\n').slice(-8).join('\n')}`)
+    assert.equal(code2, 0, `the second shoal get failed:\n${proc.output().split('\n').slice(-5).join('\n')}\n${procs.describe()}`)
+    assert.equal(await sha256File(join(out, 'payload.bin')), await sha256File(src))
+    console.log(`the same shoal get run again: qBittorrent sending the payload ${letInMs.toFixed(0)} ms after it started`)
+    assert.ok(letInMs < 2000, `qBittorrent sent the payload ${letInMs.toFixed(0)} ms after the second run started: it held the first connection` +
+      `\nthe first run's uTP packets other than data:\n${first.controls().map(describeControl).join('\n')}` +
+      `\nthe second's:\n${second.controls().map(describeControl).join('\n')}`)
+  } finally {
+    for (const r of relays) r.close()
     await procs.stopAll()
     dir.cleanup()
   }
