@@ -115,39 +115,62 @@ test('uTP: a lost tail is resent after a quarter of a second, not a whole one', 
   }
 })
 
-test('uTP: on loopback at most 96 KiB is in flight, so a receiver in another process loses nothing', { timeout: 120000 }, async () => {
+/**
+ * Sends `payload` over uTP to a receiver in its own process (its socket and event loop a peer's, not
+ * the sender's), straight or through a relay `via` puts in front of it; returns what it read.
+ */
+async function sendToSinkProcess (payload: Buffer, via: (sinkPort: number) => Promise<number> = async (p) => p): Promise<{ bytes: number; sha256: string; reads: number }> {
   const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'helpers', 'utp-sink.ts')], { stdio: ['ignore', 'pipe', 'inherit'] })
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]()
   const next = async (): Promise<Record<string, unknown>> => JSON.parse(String((await lines.next()).value)) as Record<string, unknown>
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
   const { port } = await next() as { port: number }
-  const relay = await udpRelay(port, () => false)
-  const client = watched(utp.connect(relay.port, '127.0.0.1'))
+  const client = watched(utp.connect(await via(port), '127.0.0.1'))
   client.on('error', () => {})
   try {
-    // 32 MiB: about 24,000 packets, under the 65,536 sequence numbers the relay tells apart
-    const payload = randomBytes(32 * 1024 * 1024)
     const chunk = 64 * 1024
     for (let at = 0; at < payload.length; at += chunk) {
       if (!client.write(payload.subarray(at, at + chunk))) await new Promise((resolve) => client.once('drain', resolve))
     }
     client.end()
-    const got = await next() as { bytes: number; sha256: string }
+    const got = await next() as { bytes: number; sha256: string; reads: number }
+    assert.equal(await exited, 0)
+    return got
+  } finally {
+    await within(closed(client), 5000)
+    child.kill()
+  }
+}
+
+test('uTP: on loopback at most 96 KiB is in flight, so a receiver in another process loses nothing', { timeout: 120000 }, async () => {
+  let relay: UdpRelay | undefined
+  try {
+    // 32 MiB: about 24,000 packets, under the 65,536 sequence numbers the relay tells apart
+    const payload = randomBytes(32 * 1024 * 1024)
+    const got = await sendToSinkProcess(payload, async (port) => (relay = await udpRelay(port, () => false)).port)
     assert.equal(got.bytes, payload.length)
     assert.equal(got.sha256, sha256(payload))
-    const sent = relay.sent('toListener')
-    const resent = relay.resent('toListener')
-    const inFlight = relay.maxInFlight('toListener')
+    const sent = relay!.sent('toListener')
+    const resent = relay!.resent('toListener')
+    const inFlight = relay!.maxInFlight('toListener')
     console.log(`uTP to another process: ${sent} data packets, ${resent} resent, at most ${inFlight} in flight`)
     // 96 KiB is 71 packets of libutp's largest payload; smaller packets early on make a few more
     assert.ok(inFlight <= 100, `${inFlight} packets in flight: the window was not held under the receiver's buffer`)
     assert.ok(resent <= sent / 100, `${resent} of ${sent} packets resent: the receiver's socket overflowed`)
-    assert.equal(await exited, 0)
   } finally {
-    await closed(client)
-    relay.close()
-    child.kill()
+    relay?.close()
   }
+})
+
+test('uTP: packets that arrive together reach JS as one read, in order', { timeout: 120000 }, async () => {
+  const payload = randomBytes(8 * 1024 * 1024)
+  const got = await sendToSinkProcess(payload)
+  assert.equal(got.bytes, payload.length)
+  assert.equal(got.sha256, sha256(payload))
+  const perRead = got.bytes / got.reads
+  console.log(`uTP: 8 MiB read in ${got.reads} chunks, ${(perRead / 1024).toFixed(1)} KiB on average`)
+  // stock utp-native called into JS for each packet: every read at most one packet's payload (under 1.5 KiB)
+  assert.ok(perRead >= 4096, `${got.reads} reads of ${perRead.toFixed(0)} bytes on average: packets went to JS one by one`)
 })
 
 test('uTP: a SYN answered with a FIN is a refused dial at once, not one left hanging', { timeout: 60000 }, async () => {

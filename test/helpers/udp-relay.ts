@@ -76,7 +76,8 @@ export async function udpRelay (listenerPort: number, drop: DropRule, rewrite: R
   const noteInFlight = (d: RelayDirection): void => {
     const seq = lastSeq[d]
     const ack = lastAck[other(d)]
-    if (seq !== undefined && ack !== undefined) maxInFlight[d] = Math.max(maxInFlight[d], ahead(seq, ack))
+    // an ack past the last data packet (of a FIN, or a reset's arbitrary number) leaves nothing in flight
+    if (seq !== undefined && ack !== undefined && ahead(seq, ack) < 32768) maxInFlight[d] = Math.max(maxInFlight[d], ahead(seq, ack))
   }
   let connector: RemoteInfo | undefined
   const controls: ControlPacket[] = []
