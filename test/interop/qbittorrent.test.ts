@@ -128,7 +128,7 @@ test('a uTP-only qbittorrent-nox seeds, shoal get downloads over uTP and exits o
 // (its FIN, held by libutp's Nagle rule behind a packet in flight, often never left); libutp
 // destroyed a closed socket at the ack of its FIN, leaving the FIN after it unacked; and awaiting
 // that FIN, libutp would not take it before the data ahead of it. qBittorrent then refused the
-// second run for 2.8-8.3 s. The 2 s bound tells those apart. The payload is large enough that the
+// second run for 2.6-8.3 s. The 2 s bound tells those apart. The payload is large enough that the
 // first run is stopped with most of it still to come.
 test('a shoal get stopped mid-download from a uTP-only qbittorrent-nox and run again is let back in at once', { timeout: 200000 }, async (t) => {
   if (!hasBinary('qbittorrent-nox')) { t.skip('qbittorrent-nox not installed'); return }
