@@ -23,10 +23,11 @@ import { spawn, spawnSync } from 'node:child_process'
 import { createSocket } from 'node:dgram'
 import { createInterface } from 'node:readline'
 import { createHash, randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { Duplex } from 'node:stream'
 import { waitFor } from '../helpers/fixtures.ts'
-import { udpRelay, utpType, withUtpType, ackThenLateFin, describeControl, ST_FIN, ST_STATE, ST_RESET, ST_SYN, type UdpRelay } from '../helpers/udp-relay.ts'
+import { udpRelay, RELAY_RECV_BUFFER, utpType, withUtpType, ackThenLateFin, describeControl, ST_FIN, ST_STATE, ST_RESET, ST_SYN, type UdpRelay } from '../helpers/udp-relay.ts'
 import { utp } from '../helpers/utp-native.ts'
 
 const require = createRequire(import.meta.url)
@@ -78,6 +79,35 @@ async function sink (): Promise<{ port: number; received: () => number; digest: 
 
 test('utp-native is loaded from the build made at install, not the stock prebuild', () => {
   assert.match(nodeGypBuild.path(dirname(require.resolve('utp-native/package.json'))), /build\/Release\/utp_native\.node$/)
+})
+
+test('the test relay forwards a burst it cannot read at once without losing any of it', { timeout: 30000 }, async () => {
+  // The tests below count what their relay drops; one that lost datagrams of its own would blame
+  // the uTP under test. This process sends every datagram before its loop lets the relay read one.
+  const listener = createSocket('udp4')
+  let relay: UdpRelay | undefined
+  try {
+    let got = 0
+    listener.on('message', () => { got++ })
+    await new Promise<void>((resolve) => listener.bind(0, '127.0.0.1', () => resolve()))
+    listener.setRecvBufferSize(RELAY_RECV_BUFFER)
+    relay = await udpRelay(listener.address().port, () => false)
+    const connector = createSocket('udp4')
+    const datagram = Buffer.alloc(1452, 0xff) // not a uTP packet: the relay forwards it as it is
+    const burst = 1000 // a libtorrent burst on loopback: about 1 MB
+    for (let i = 0; i < burst; i++) connector.send(datagram, relay.port, '127.0.0.1')
+    try {
+      await waitFor('the whole burst through the relay', () => got === burst, 10000, 20)
+    } catch {
+      assert.fail(`${got} of ${burst} datagrams came through: the relay's receive buffer (asked ${RELAY_RECV_BUFFER} bytes; ` +
+        `net.core.rmem_max caps it, ${readFileSync('/proc/sys/net/core/rmem_max', 'utf8').trim()} here) overflowed`)
+    } finally {
+      connector.close()
+    }
+  } finally {
+    relay?.close()
+    listener.close()
+  }
 })
 
 test('uTP: a lost tail is resent after a quarter of a second, not a whole one', async () => {
