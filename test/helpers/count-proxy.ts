@@ -12,6 +12,8 @@ export interface RelayedConnection {
   /** Bytes from the target back to the dialler. */
   fromTarget: number
   closed: boolean
+  /** When the dialler's connection was accepted (performance.now()). */
+  openedAt: number
 }
 
 export interface CountingProxy {
@@ -29,7 +31,7 @@ export async function countingProxy (targetPort: number, targetHost = '127.0.0.1
   const connections: RelayedConnection[] = []
   const sockets = new Set<Socket>()
   const server: Server = createServer((inc) => {
-    const c: RelayedConnection = { toTarget: 0, fromTarget: 0, closed: false }
+    const c: RelayedConnection = { toTarget: 0, fromTarget: 0, closed: false, openedAt: performance.now() }
     connections.push(c)
     if (connections.length <= (o.turnAway ?? 0)) {
       sockets.add(inc)
