@@ -16,6 +16,8 @@
 // connection whose FIN is acked before the peer's FIN comes stays to ack that FIN (stock destroyed
 // it at the ack and reset the FIN); taking a FIN over missing data needs a sender that sends its FIN
 // with data in flight, as libtorrent does and libutp does not: test/interop/qbittorrent.test.ts.
+// A run of data packets to one peer leaves in one sendmsg (UDP GSO): a sender in its own process,
+// its send calls counted by strace.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
@@ -23,7 +25,8 @@ import { spawn, spawnSync } from 'node:child_process'
 import { createSocket } from 'node:dgram'
 import { createInterface } from 'node:readline'
 import { createHash, randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import type { Duplex } from 'node:stream'
 import { waitFor } from '../helpers/fixtures.ts'
@@ -201,6 +204,39 @@ test('uTP: packets that arrive together reach JS as one read, in order', { timeo
   console.log(`uTP: 8 MiB read in ${got.reads} chunks, ${(perRead / 1024).toFixed(1)} KiB on average`)
   // stock utp-native called into JS for each packet: every read at most one packet's payload (under 1.5 KiB)
   assert.ok(perRead >= 4096, `${got.reads} reads of ${perRead.toFixed(0)} bytes on average: packets went to JS one by one`)
+})
+
+test('uTP: a run of packets to one peer leaves in one sendmsg (UDP GSO), not one call each', { timeout: 120000 }, async () => {
+  // The sender runs in its own process under strace, which counts only its send calls.
+  const bytes = 8 * 1024 * 1024
+  const sink = spawn(process.execPath, [join(import.meta.dirname, '..', 'helpers', 'utp-sink.ts')], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const sinkLines = createInterface({ input: sink.stdout! })[Symbol.asyncIterator]()
+  const dir = mkdtempSync(join(tmpdir(), 'shoal-gso-'))
+  try {
+    const { port } = JSON.parse(String((await sinkLines.next()).value)) as { port: number }
+    const counts = join(dir, 'strace.out')
+    const source = spawn('strace', ['-f', '-c', '-o', counts, '-e', 'trace=sendto,sendmsg,sendmmsg',
+      process.execPath, join(import.meta.dirname, '..', 'helpers', 'utp-source.ts'), String(port), String(bytes)], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const sourceExited = new Promise<number | null>((resolve) => { source.on('exit', resolve); source.on('error', () => resolve(-1)) })
+    const sourceLines = createInterface({ input: source.stdout! })[Symbol.asyncIterator]()
+    const got = JSON.parse(String((await sinkLines.next()).value)) as { bytes: number; sha256: string }
+    const sent = JSON.parse(String((await sourceLines.next()).value)) as { sha256: string }
+    assert.equal(await sourceExited, 0, 'the traced sender failed (is strace installed?)')
+    assert.equal(got.bytes, bytes)
+    assert.equal(got.sha256, sent.sha256)
+    // strace -c: one row per syscall, "% time seconds usecs/call calls [errors] syscall"
+    const calls = readFileSync(counts, 'utf8').split('\n')
+      .map((l) => /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(sendto|sendmsg|sendmmsg)\s*$/.exec(l))
+      .reduce((n, m) => n + (m ? Number(m[1]) : 0), 0)
+    // a packet carries at most a path MTU's worth (libutp: under 1500 bytes), so at least this many went
+    const packets = Math.ceil(bytes / 1500)
+    console.log(`uTP: ${bytes / 1024 / 1024} MiB (at least ${packets} packets) sent in ${calls} send calls`)
+    assert.ok(calls > 0, 'strace counted no send calls')
+    assert.ok(calls <= packets / 4, `${calls} send calls for at least ${packets} packets: packets left one by one`)
+  } finally {
+    sink.kill()
+    rmSync(dir, { recursive: true, force: true })
+  }
 })
 
 test('uTP: a SYN answered with a FIN is a refused dial at once, not one left hanging', { timeout: 60000 }, async () => {
