@@ -33,9 +33,11 @@ export async function run (argv: string[]): Promise<number> {
       shared = { infoHash: t.infoHash, magnetURI: t.magnetURI }
     }
     if (tty) process.stderr.write('\n')
+    // listening before the lines that say it is seeding: whoever reads them may signal at once
+    const stop = untilSignal()
     console.log(shared.magnetURI)
     console.error(`seeding ${shared.infoHash} on port ${engine.listeningPort}; Ctrl+C to stop`)
-    await untilSignal()
+    await stop
     return 0
   } finally {
     await engine.close()

@@ -87,9 +87,11 @@ export async function run (argv: string[]): Promise<number> {
     bind: { host: values.host ?? '127.0.0.1', port: portOption(values.port) ?? 0 }
   }).catch(async (err: unknown) => { await engine.close(); throw err })
 
+  // listening before the lines that say it runs: whoever reads them may signal at once
+  const stop = untilSignal()
   process.stdout.write(`Shoal is running at ${server.url}\n`)
   process.stderr.write(`peer port ${engine.listeningPort}; Ctrl+C to stop\n`)
-  await untilSignal()
+  await stop
   await server.close()
   await nat?.close()
   await engine.close()
