@@ -14,13 +14,13 @@ import { countingProxy, type CountingProxy } from '../helpers/count-proxy.ts'
 import { ST_FIN, ST_SYN, utpType, withUtpType } from '../helpers/udp-relay.ts'
 import { buildShare } from '../../main/engine/share-builder.ts'
 
-/** A UDP socket on `port` that answers nothing (a host with uTP off) and counts the uTP SYNs it gets. */
-async function silentUtp (port: number): Promise<{ syns: () => number; close: () => void }> {
-  let syns = 0
+/** A UDP socket on `port` that answers nothing (a host with uTP off) and records when uTP SYNs came. */
+async function silentUtp (port: number): Promise<{ syns: () => number; times: number[]; close: () => void }> {
+  const times: number[] = []
   const udp = createSocket('udp4')
-  udp.on('message', (msg) => { if (utpType(msg) === ST_SYN) syns++ })
+  udp.on('message', (msg) => { if (utpType(msg) === ST_SYN) times.push(performance.now()) })
   await new Promise<void>((resolve, reject) => { udp.once('error', reject); udp.bind(port, '127.0.0.1', () => resolve()) })
-  return { syns: () => syns, close: () => udp.close() }
+  return { syns: () => times.length, times, close: () => udp.close() }
 }
 
 /** A UDP socket on `port` that answers every uTP SYN with a FIN, as libtorrent turns a dial away; counts them. */
@@ -112,12 +112,17 @@ test('a host that turns every dial away is dialled at 0.25, 0.5 and 1 s, then on
 })
 
 // libutp resends an unanswered SYN after 3 s: one SYN means the uTP dial was given up before that.
-test('a host that turned TCP away and leaves uTP unanswered is dialled over TCP again before libutp resends its SYN', async () => {
+// A host with uTP on answers the SYN within a round trip; a qBittorrent with uTP off, turning TCP
+// away while its torrent started, held the first byte 1 s longer when that dial was given 1 s.
+test('a host that turned TCP away and leaves uTP unanswered is dialled over TCP again a quarter of a second later', async () => {
   // TCP that turns the first two connections away and relays the rest; UDP on the same port, silent
   await dialBehindHost(4 * 1024 * 1024, 2, silentUtp, async ({ host, udp: utp, downloaded }) => {
     await downloaded('the download through the host that turned TCP away twice')
     // encrypted, then plaintext, turned away; uTP unanswered; then TCP again, relayed
     assert.ok(host.connections.length >= 3, `${host.connections.length} TCP connections`)
     assert.equal(utp.syns(), 1, `the uTP dial sent ${utp.syns()} SYNs before TCP was tried again`)
+    const gap = host.connections[2]!.openedAt - utp.times[0]!
+    console.log(`TCP dialled again ${gap.toFixed(0)} ms after the unanswered uTP SYN`)
+    assert.ok(gap < 700, `TCP was dialled again ${gap.toFixed(0)} ms after the unanswered uTP SYN (1 s before)`)
   })
 })
