@@ -17,7 +17,7 @@
 // it at the ack and reset the FIN); taking a FIN over missing data needs a sender that sends its FIN
 // with data in flight, as libtorrent does and libutp does not: test/interop/qbittorrent.test.ts.
 // A run of data packets to one peer leaves in one sendmsg (UDP GSO): a sender in its own process,
-// its send calls counted by strace.
+// its send calls counted by strace; datagrams that arrive together are read with one recvmmsg.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
@@ -38,6 +38,13 @@ const nodeGypBuild = require('node-gyp-build') as { path: (dir: string) => strin
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex')
 
 const closing = new WeakMap<Duplex, Promise<void>>()
+
+/** Calls of the named syscalls in an `strace -c` summary ("% time seconds usecs/call calls [errors] syscall"). */
+function straceCalls (file: string, names: string[]): number {
+  return readFileSync(file, 'utf8').split('\n')
+    .map((l) => /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(\w+)\s*$/.exec(l))
+    .reduce((n, m) => n + (m && names.includes(m[2]!) ? Number(m[1]) : 0), 0)
+}
 
 /** Watches a uTP connection for its close from the start: utp-native's stream has no `closed` to ask later. */
 function watched<T extends Duplex> (c: T): T {
@@ -152,8 +159,9 @@ test('uTP: a lost tail is resent after a quarter of a second, not a whole one', 
  * Sends `payload` over uTP to a receiver in its own process (its socket and event loop a peer's, not
  * the sender's), straight or through a relay `via` puts in front of it; returns what it read.
  */
-async function sendToSinkProcess (payload: Buffer, via: (sinkPort: number) => Promise<number> = async (p) => p): Promise<{ bytes: number; sha256: string; reads: number }> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'helpers', 'utp-sink.ts')], { stdio: ['ignore', 'pipe', 'inherit'] })
+async function sendToSinkProcess (payload: Buffer, via: (sinkPort: number) => Promise<number> = async (p) => p, tracer: string[] = []): Promise<{ bytes: number; sha256: string; reads: number }> {
+  const command = [...tracer, process.execPath, join(import.meta.dirname, '..', 'helpers', 'utp-sink.ts')]
+  const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] })
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]()
   const next = async (): Promise<Record<string, unknown>> => JSON.parse(String((await lines.next()).value)) as Record<string, unknown>
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
@@ -224,10 +232,7 @@ test('uTP: a run of packets to one peer leaves in one sendmsg (UDP GSO), not one
     assert.equal(await sourceExited, 0, 'the traced sender failed (is strace installed?)')
     assert.equal(got.bytes, bytes)
     assert.equal(got.sha256, sent.sha256)
-    // strace -c: one row per syscall, "% time seconds usecs/call calls [errors] syscall"
-    const calls = readFileSync(counts, 'utf8').split('\n')
-      .map((l) => /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(sendto|sendmsg|sendmmsg)\s*$/.exec(l))
-      .reduce((n, m) => n + (m ? Number(m[1]) : 0), 0)
+    const calls = straceCalls(counts, ['sendto', 'sendmsg', 'sendmmsg'])
     // a packet carries at most a path MTU's worth (libutp: under 1500 bytes), so at least this many went
     const packets = Math.ceil(bytes / 1500)
     console.log(`uTP: ${bytes / 1024 / 1024} MiB (at least ${packets} packets) sent in ${calls} send calls`)
@@ -236,6 +241,47 @@ test('uTP: a run of packets to one peer leaves in one sendmsg (UDP GSO), not one
   } finally {
     sink.kill()
     rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('uTP: datagrams that arrive together are read many to a call (recvmmsg), not one call each', { timeout: 120000 }, async () => {
+  // The receiver runs in its own process under strace, which counts only its receive calls.
+  const bytes = 8 * 1024 * 1024
+  const dir = mkdtempSync(join(tmpdir(), 'shoal-mmsg-'))
+  try {
+    const counts = join(dir, 'strace.out')
+    const payload = randomBytes(bytes)
+    const got = await sendToSinkProcess(payload, undefined, ['strace', '-f', '-c', '-o', counts, '-e', 'trace=recvfrom,recvmsg,recvmmsg'])
+    assert.equal(got.bytes, bytes)
+    assert.equal(got.sha256, sha256(payload))
+    const calls = straceCalls(counts, ['recvfrom', 'recvmsg', 'recvmmsg'])
+    const packets = Math.ceil(bytes / 1500)
+    console.log(`uTP: ${bytes / 1024 / 1024} MiB (at least ${packets} packets) received in ${calls} receive calls`)
+    assert.ok(calls > 0, 'strace counted no receive calls (is strace installed?)')
+    // one recvmsg per datagram, and one more each time the socket is drained, before
+    assert.ok(calls <= packets / 2, `${calls} receive calls for at least ${packets} packets: datagrams were read one by one`)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('uTP: datagrams that are not uTP reach the socket\'s message listeners intact, however many arrive together', { timeout: 30000 }, async () => {
+  // utp-native hands JS the datagrams on its socket that are not uTP (a server is such a socket)
+  const socket = utp.createServer()
+  const sender = createSocket('udp4')
+  try {
+    const got: Buffer[] = []
+    socket.on('message', (msg) => got.push(Buffer.from(msg)))
+    await new Promise<void>((resolve) => socket.listen(0, '127.0.0.1', () => resolve()))
+    // version 0 in the first byte: libutp takes none of them; lengths vary so each lands differently
+    const sent = Array.from({ length: 60 }, (_, i) => Buffer.concat([Buffer.from([0, i]), randomBytes(100 + i * 37)]))
+    for (const d of sent) sender.send(d, socket.address().port, '127.0.0.1')
+    await waitFor('every datagram', () => got.length >= sent.length, 10000, 10)
+    assert.equal(got.length, sent.length)
+    got.forEach((d, i) => assert.ok(d.equals(sent[i]!), `datagram ${i} came back as ${d.length} other bytes`))
+  } finally {
+    sender.close()
+    await new Promise<void>((resolve) => socket.close(() => resolve()))
   }
 })
 

@@ -6,7 +6,7 @@ export interface UtpServer {
   listen: (port: number, host: string, cb: () => void) => void
   address: () => { port: number }
   close: (cb?: () => void) => void
-  on: (ev: 'connection', cb: (c: Duplex) => void) => void
+  on: ((ev: 'connection', cb: (c: Duplex) => void) => void) & ((ev: 'message', cb: (datagram: Buffer) => void) => void)
 }
 export interface UtpModule { createServer: () => UtpServer; connect: (port: number, host: string) => Duplex }
 
