@@ -3,7 +3,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { readFileSync, existsSync } from 'node:fs'
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import bencode from 'bencode'
 import { tempDir, randomFile, sha256File, waitFor } from '../helpers/fixtures.ts'
@@ -155,6 +155,44 @@ test('shoal get fails with a one-line reason and a non-zero exit on bad input', 
       assert.equal(r.stderr.trim().split('\n')[0]!.startsWith('shoal: '), true, `one clear line: ${r.stderr}`)
     }
   } finally { d.cleanup() }
+})
+
+// Nagle held a small write (a handshake's last message) until the peer acknowledged the one before,
+// and the peer's delayed ACK took 40 ms: twice in each encrypted connection between two Shoals
+// (TCP connect to first piece 65-81 ms, 32-48 without). Both ends' sockets are traced.
+test('shoal seed and shoal get send on their peer connections without Nagle\'s wait (TCP_NODELAY)', async (t) => {
+  if (!hasBinary('strace')) return t.skip('strace not installed')
+  const d = tempDir()
+  const src = randomFile(join(d.path, 'a.bin'), 1024 * 1024)
+  const seed = runCli(['seed', src, '--no-dht', '--no-lsd', '--port', '0', '--data', join(d.path, 'seed-data')])
+  const traces = { seed: join(d.path, 'seed.strace'), get: join(d.path, 'get.strace') }
+  const strace = ['strace', '-f', '-yy', '-e', 'trace=setsockopt']
+  let seedTracer: ChildProcess | null = null
+  try {
+    const port = (await waitFor('shoal seed to seed', () => /seeding .* on port (\d+)/.exec(seed.stderr())))[1]!
+    seedTracer = spawn(strace[0]!, [...strace.slice(1), '-o', traces.seed, '-p', String(seed.child.pid)], { stdio: ['ignore', 'ignore', 'pipe'] })
+    let attached = ''
+    seedTracer.stderr!.on('data', (c: Buffer) => { attached += c.toString() })
+    await waitFor('strace to attach to the seeder', () => attached.includes('attached'), 10000, 20)
+    await new Promise((resolve) => setTimeout(resolve, 300)) // -f attaches thread by thread
+    const get = runCli(['get', seed.lines[0]!, '--out', join(d.path, 'out'), '--peer', `127.0.0.1:${port}`, '--no-dht', '--no-lsd', '--data', join(d.path, 'get-data'), '--json', '--timeout', '60'],
+      { tracer: [...strace, '-o', traces.get] })
+    assert.equal(await get.exited, 0, get.stderr())
+    assert.equal(await sha256File(join(d.path, 'out', 'a.bin')), await sha256File(src))
+    seedTracer.kill('SIGINT')
+    await new Promise((resolve) => seedTracer!.once('exit', resolve))
+    // strace -yy names a socket by its ends: the seeder's accepted one ends at its own port, the getter's dial at the seeder's
+    const noDelay = (file: string, socket: RegExp): boolean => readFileSync(file, 'utf8').split('\n')
+      .some((l) => /setsockopt\(\d+<TCP(?:v6)?:\[(.+)\]>, SOL_TCP, TCP_NODELAY, \[1\]/.exec(l)?.[1]?.match(socket))
+    // an IPv6 socket names an IPv4 end [::ffff:127.0.0.1]:port
+    assert.ok(noDelay(traces.seed, new RegExp(`^\\[?(::ffff:)?127\\.0\\.0\\.1\\]?:${port}->`)), `the seeder's peer connection keeps Nagle on:\n${readFileSync(traces.seed, 'utf8').slice(0, 2000)}`)
+    assert.ok(noDelay(traces.get, new RegExp(`->\\[?(::ffff:)?127\\.0\\.0\\.1\\]?:${port}$`)), `the getter's peer connection keeps Nagle on:\n${readFileSync(traces.get, 'utf8').slice(0, 2000)}`)
+  } finally {
+    seedTracer?.kill('SIGINT')
+    seed.kill('SIGTERM')
+    await seed.exited
+    d.cleanup()
+  }
 })
 
 test('shoal seed and shoal get load no HTTP, TLS or zlib: the WebSocket tracker client, NAT mapper, blocklist reader and file server wait until used', async () => {

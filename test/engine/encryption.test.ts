@@ -7,6 +7,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { spawnSync } from 'node:child_process'
+import { connect } from 'node:net'
+import { createHash } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import WebTorrent, { type WtTorrent } from 'webtorrent'
 import Wire from 'bittorrent-protocol'
@@ -159,4 +161,66 @@ test(`${FREES_CIPHERTEXT} (${opensslRC4 ? 'JS' : 'OpenSSL'} RC4, in a child proc
   assert.match(out, new RegExp(`^ok 1 - .*\\(${opensslRC4 ? 'JS' : 'OpenSSL'} RC4\\)$`, 'm'), out)
   assert.match(out, /^# pass 1$/m, out)
   assert.equal(r.status, 0, out)
+})
+
+/** bittorrent-protocol's MSE state (the package exports only the Wire): used here as a bare initiator. */
+interface MseInitiator {
+  S: Uint8Array
+  generateStepA1: () => Uint8Array
+  handleStepA2: (step2: Uint8Array) => void
+  encryptCipher: (b: Uint8Array) => Uint8Array
+  decryptCipher: (b: Uint8Array) => Uint8Array
+}
+function mseInitiator (infoHash: string): MseInitiator {
+  const probe = new Wire('probe', 1) as unknown as { _encryptor: { constructor: new (key: string) => MseInitiator }; destroy: () => void }
+  const Ctor = probe._encryptor.constructor
+  probe.destroy()
+  return new Ctor(infoHash)
+}
+
+// libtorrent (qBittorrent) sends its BitTorrent handshake as step 3's IA, in a write of its own
+// after the rest of step 3, and Nagle holds that write until the rest is acknowledged. A responder
+// that waited for the IA before its step 4 left that acknowledgement to the delayed-ACK timer:
+// 40 ms of every encrypted connection from libtorrent. Here the IA is simply not sent until step 4
+// has come, so a responder that waits for it never answers.
+test('an encrypting initiator that sends its IA only after step 4 gets step 4, then the handshake', async () => {
+  await withEngines(async (ctx) => {
+    const src = randomFile(join(ctx.dir, 'src', 'ia.bin'), MiB)
+    const seeder = await ctx.open('seeder', { settings: { pex: false } })
+    const { infoHash } = await seeder.share([src])
+    const mse = mseInitiator(infoHash)
+    const socket = connect(seeder.listeningPort, '127.0.0.1')
+    let got = Buffer.alloc(0)
+    socket.on('data', (d: Buffer) => { got = Buffer.concat([got, d]) })
+    try {
+      await new Promise<void>((resolve, reject) => { socket.once('connect', () => resolve()); socket.once('error', reject) })
+      socket.write(mse.generateStepA1())
+      await waitFor('step 2 (Yb)', () => got.length >= 96, 10000, 5)
+      mse.handleStepA2(got.subarray(0, 96))
+      const sha1 = (...parts: Array<string | Uint8Array>): Buffer => parts.reduce((h, p) => h.update(p), createHash('sha1')).digest()
+      const xorHash = sha1('req2', Buffer.from(infoHash, 'hex')).map((b, i) => b ^ sha1('req3', mse.S)[i]!)
+      const header = Buffer.alloc(16) // VC (8 zero bytes), crypto_provide (RC4), len(PadC) 0, len(IA) 68
+      header.writeUInt32BE(0x02, 8)
+      header.writeUInt16BE(68, 14)
+      socket.write(Buffer.concat([sha1('req1', mse.S), xorHash, mse.encryptCipher(header)]))
+      // step 4 starts with VC encrypted by the responder's stream: the initiator finds it past PadB
+      const vc = Buffer.from(mse.decryptCipher(new Uint8Array(8)))
+      const at = await waitFor('step 4, before the IA is sent', () => { const i = got.indexOf(vc, 96); return i >= 0 ? i : undefined }, 5000, 5)
+      // then crypto_select and len(PadD), PadD, and after it the responder's own (encrypted) handshake
+      await waitFor('crypto_select and len(PadD)', () => got.length >= at + 14, 5000, 5)
+      const select = Buffer.from(mse.decryptCipher(got.subarray(at + 8, at + 14)))
+      assert.equal(select.readUInt32BE(0), 0x02, 'the responder chose RC4')
+      const padD = select.readUInt16BE(4)
+      mse.decryptCipher(new Uint8Array(padD)) // keep the stream in step; PadD's content is noise
+      const handshake = Buffer.concat([Buffer.from([19]), Buffer.from('BitTorrent protocol'), Buffer.alloc(8), Buffer.from(infoHash, 'hex'), Buffer.from('-XX0000-iatestpeer01')])
+      socket.write(mse.encryptCipher(handshake))
+      const start = at + 14 + padD
+      await waitFor('the responder\'s handshake', () => got.length >= start + 68, 5000, 5)
+      const theirs = Buffer.from(mse.decryptCipher(got.subarray(start, start + 68)))
+      assert.equal(theirs.subarray(1, 20).toString(), 'BitTorrent protocol')
+      assert.equal(theirs.subarray(28, 48).toString('hex'), infoHash)
+    } finally {
+      socket.destroy()
+    }
+  })
 })

@@ -32,9 +32,12 @@ export function assertBuilt (): void {
 
 export interface Running { child: ChildProcess; lines: string[]; stderr: () => string; exited: Promise<number | null>; kill: (sig?: NodeJS.Signals) => void }
 
-export function runCli (args: string[], opts: { onLine?: (line: string) => void; env?: NodeJS.ProcessEnv } = {}): Running {
+/** `tracer`: a command the CLI runs under (as `strace -o out`), whose own output must not go to stdout. */
+export function runCli (args: string[], opts: { onLine?: (line: string) => void; env?: NodeJS.ProcessEnv; tracer?: string[] } = {}): Running {
   assertBuilt()
-  const child = spawn(...cliCommand(args), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(opts.env ?? {}) } })
+  const [cmd, cmdArgs] = cliCommand(args)
+  const argv = [...(opts.tracer ?? []), cmd, ...cmdArgs]
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(opts.env ?? {}) } })
   const lines: string[] = []
   let err = ''
   createInterface({ input: child.stdout! }).on('line', (l) => { lines.push(l); opts.onLine?.(l) })
