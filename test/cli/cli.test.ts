@@ -3,11 +3,12 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { readFileSync, existsSync } from 'node:fs'
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import bencode from 'bencode'
 import { tempDir, randomFile, sha256File, waitFor } from '../helpers/fixtures.ts'
 import { runCli, runCliToEnd } from '../helpers/cli.ts'
+import { attachStrace, type Attached } from '../helpers/strace.ts'
 import type { Loaded } from '../helpers/record-loaded.ts'
 
 function hasBinary (name: string): boolean {
@@ -166,21 +167,16 @@ test('shoal seed and shoal get send on their peer connections without Nagle\'s w
   const src = randomFile(join(d.path, 'a.bin'), 1024 * 1024)
   const seed = runCli(['seed', src, '--no-dht', '--no-lsd', '--port', '0', '--data', join(d.path, 'seed-data')])
   const traces = { seed: join(d.path, 'seed.strace'), get: join(d.path, 'get.strace') }
-  const strace = ['strace', '-f', '-yy', '-e', 'trace=setsockopt']
-  let seedTracer: ChildProcess | null = null
+  const options = ['-f', '-yy', '-e', 'trace=setsockopt']
+  let seedTracer: Attached | null = null
   try {
     const port = (await waitFor('shoal seed to seed', () => /seeding .* on port (\d+)/.exec(seed.stderr())))[1]!
-    seedTracer = spawn(strace[0]!, [...strace.slice(1), '-o', traces.seed, '-p', String(seed.child.pid)], { stdio: ['ignore', 'ignore', 'pipe'] })
-    let attached = ''
-    seedTracer.stderr!.on('data', (c: Buffer) => { attached += c.toString() })
-    await waitFor('strace to attach to the seeder', () => attached.includes('attached'), 10000, 20)
-    await new Promise((resolve) => setTimeout(resolve, 300)) // -f attaches thread by thread
+    seedTracer = await attachStrace(seed.child.pid!, options, traces.seed)
     const get = runCli(['get', seed.lines[0]!, '--out', join(d.path, 'out'), '--peer', `127.0.0.1:${port}`, '--no-dht', '--no-lsd', '--data', join(d.path, 'get-data'), '--json', '--timeout', '60'],
-      { tracer: [...strace, '-o', traces.get] })
+      { tracer: ['strace', ...options, '-o', traces.get] })
     assert.equal(await get.exited, 0, get.stderr())
     assert.equal(await sha256File(join(d.path, 'out', 'a.bin')), await sha256File(src))
-    seedTracer.kill('SIGINT')
-    await new Promise((resolve) => seedTracer!.once('exit', resolve))
+    await seedTracer.stop()
     // strace -yy names a socket by its ends: the seeder's accepted one ends at its own port, the getter's dial at the seeder's
     const noDelay = (file: string, socket: RegExp): boolean => readFileSync(file, 'utf8').split('\n')
       .some((l) => /setsockopt\(\d+<TCP(?:v6)?:\[(.+)\]>, SOL_TCP, TCP_NODELAY, \[1\]/.exec(l)?.[1]?.match(socket))
@@ -188,7 +184,7 @@ test('shoal seed and shoal get send on their peer connections without Nagle\'s w
     assert.ok(noDelay(traces.seed, new RegExp(`^\\[?(::ffff:)?127\\.0\\.0\\.1\\]?:${port}->`)), `the seeder's peer connection keeps Nagle on:\n${readFileSync(traces.seed, 'utf8').slice(0, 2000)}`)
     assert.ok(noDelay(traces.get, new RegExp(`->\\[?(::ffff:)?127\\.0\\.0\\.1\\]?:${port}$`)), `the getter's peer connection keeps Nagle on:\n${readFileSync(traces.get, 'utf8').slice(0, 2000)}`)
   } finally {
-    seedTracer?.kill('SIGINT')
+    await seedTracer?.stop()
     seed.kill('SIGTERM')
     await seed.exited
     d.cleanup()

@@ -5,13 +5,13 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
-import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { tempDir, randomFile, sha256File, waitFor, watchDetaches } from '../helpers/fixtures.ts'
 import { RawPeer, extended, message } from '../helpers/raw-peer.ts'
 import { startServe, WsApi } from '../e2e/harness.ts'
 import { withEngines } from '../helpers/engines.ts'
 import { runCli } from '../helpers/cli.ts'
+import { attachStrace } from '../helpers/strace.ts'
 import bencode from 'bencode'
 
 const KiB = 1024
@@ -25,16 +25,11 @@ const PIECE = 256 * KiB
  * often with a small young generation, and a hash worker finishing meanwhile: hundreds, either way.
  */
 async function traced (pid: number, share: string, peerLocalPort: number, out: string, work: () => Promise<void>): Promise<{ reads: number; writes: number }> {
-  const st = spawn('strace', ['-f', '-yy', '-ttt', '-e', 'trace=read,pread64,readv,preadv,preadv2,write,writev,pwrite64', '-o', out, '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] })
-  let err = ''
-  st.stderr!.on('data', (d: Buffer) => { err += d.toString() })
-  await waitFor('strace to attach to every thread', () => err.includes('attached'), 10000, 20)
-  await new Promise((resolve) => setTimeout(resolve, 300)) // -f attaches thread by thread
+  const st = await attachStrace(pid, ['-f', '-yy', '-ttt', '-e', 'trace=read,pread64,readv,preadv,preadv2,write,writev,pwrite64'], out)
   const from = Date.now() / 1000
   await work()
   const to = Date.now() / 1000
-  st.kill('SIGINT')
-  await new Promise((resolve) => st.once('exit', resolve))
+  await st.stop()
   let reads = 0
   let writes = 0
   for (const line of readFileSync(out, 'utf8').split('\n')) {
