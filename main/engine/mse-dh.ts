@@ -9,7 +9,7 @@
 // exponent, as the spec and other clients use), in well under a millisecond.
 //
 // Installed once, on the prototype of bittorrent-protocol's MessageStreamEncryptor (reached through
-// a throwaway Wire: the package exports only the Wire).
+// a throwaway Wire: the package exports only the Wire; mseEncryptorClass).
 import { randomBytes } from 'node:crypto'
 import Wire from 'bittorrent-protocol'
 
@@ -53,13 +53,19 @@ export class MseDiffieHellman {
 
 export const MSE_PRIME = P
 
+/** bittorrent-protocol's MessageStreamEncryptor class, reached through a throwaway Wire; null if a Wire has none. */
+export function mseEncryptorClass (): (new (skeyHex?: string) => object) | null {
+  const probe = new Wire('probe', 1) as unknown as { _encryptor: object | null; destroy(): void }
+  const ctor = probe._encryptor ? probe._encryptor.constructor as new (skeyHex?: string) => object : null
+  probe.destroy()
+  return ctor
+}
+
 let installed = false
 /** Replaces the per-connection createDiffieHellman of bittorrent-protocol's MSE; idempotent. */
 export function installFastMseDh (): boolean {
   if (installed) return true
-  const probe = new Wire('probe', 1) as unknown as { _encryptor: object | null; destroy(): void }
-  const proto = probe._encryptor ? Object.getPrototypeOf(probe._encryptor) as object : null
-  probe.destroy()
+  const proto = (mseEncryptorClass()?.prototype ?? null) as object | null
   if (!proto || !Object.getOwnPropertyDescriptor(proto, 'dh')?.get) return false
   Object.defineProperty(proto, 'dh', {
     configurable: true,

@@ -7,7 +7,6 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { spawnSync } from 'node:child_process'
-import { connect } from 'node:net'
 import { createHash } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import WebTorrent, { type WtTorrent } from 'webtorrent'
@@ -17,6 +16,8 @@ import { withEngines, type EngineSet } from '../helpers/engines.ts'
 import { countingProxy } from '../helpers/count-proxy.ts'
 import { udpRelay, type UdpRelay } from '../helpers/udp-relay.ts'
 import { buildShare } from '../../main/engine/share-builder.ts'
+import { mseEncryptorClass } from '../../main/engine/mse-dh.ts'
+import { handshake, openSocket } from '../helpers/raw-peer.ts'
 
 const MiB = 1024 * 1024
 
@@ -172,9 +173,8 @@ interface MseInitiator {
   decryptCipher: (b: Uint8Array) => Uint8Array
 }
 function mseInitiator (infoHash: string): MseInitiator {
-  const probe = new Wire('probe', 1) as unknown as { _encryptor: { constructor: new (key: string) => MseInitiator }; destroy: () => void }
-  const Ctor = probe._encryptor.constructor
-  probe.destroy()
+  const Ctor = mseEncryptorClass() as (new (skeyHex: string) => MseInitiator) | null
+  assert.ok(Ctor, 'bittorrent-protocol has no MSE')
   return new Ctor(infoHash)
 }
 
@@ -189,11 +189,10 @@ test('an encrypting initiator that sends its IA only after step 4 gets step 4, t
     const seeder = await ctx.open('seeder', { settings: { pex: false } })
     const { infoHash } = await seeder.share([src])
     const mse = mseInitiator(infoHash)
-    const socket = connect(seeder.listeningPort, '127.0.0.1')
+    const socket = await openSocket(seeder.listeningPort)
     let got = Buffer.alloc(0)
     socket.on('data', (d: Buffer) => { got = Buffer.concat([got, d]) })
     try {
-      await new Promise<void>((resolve, reject) => { socket.once('connect', () => resolve()); socket.once('error', reject) })
       socket.write(mse.generateStepA1())
       await waitFor('step 2 (Yb)', () => got.length >= 96, 10000, 5)
       mse.handleStepA2(got.subarray(0, 96))
@@ -212,8 +211,7 @@ test('an encrypting initiator that sends its IA only after step 4 gets step 4, t
       assert.equal(select.readUInt32BE(0), 0x02, 'the responder chose RC4')
       const padD = select.readUInt16BE(4)
       mse.decryptCipher(new Uint8Array(padD)) // keep the stream in step; PadD's content is noise
-      const handshake = Buffer.concat([Buffer.from([19]), Buffer.from('BitTorrent protocol'), Buffer.alloc(8), Buffer.from(infoHash, 'hex'), Buffer.from('-XX0000-iatestpeer01')])
-      socket.write(mse.encryptCipher(handshake))
+      socket.write(mse.encryptCipher(handshake(infoHash)))
       const start = at + 14 + padD
       await waitFor('the responder\'s handshake', () => got.length >= start + 68, 5000, 5)
       const theirs = Buffer.from(mse.decryptCipher(got.subarray(start, start + 68)))
